@@ -1,0 +1,6 @@
+/** Every route of the HTTP API; a new route module is added to this list. */
+import type { Route } from '../route.js';
+import health from './health.js';
+import metrics from './metrics.js';
+
+export const allRoutes: readonly Route[] = [...health, ...metrics];

@@ -1,0 +1,77 @@
+/**
+ * The thin HTTP front end: `buildServer(runtime)` returns a `node:http` server that is not yet
+ * listening (tests start it on port 0; main listens on the configured host and port). Every
+ * response carries `X-Request-Id` (the client's, if it sent a sane one). While closing, requests on
+ * kept-alive connections get 503 with `Connection: close`. (After fastify's "build apart from
+ * listen" testing guide.)
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { JameyError } from '../runtime/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { sendError, sendJson } from './respond.js';
+import type { Route } from './route.js';
+import { Router } from './router.js';
+import { allRoutes } from './routes/index.js';
+
+export interface JameyServer extends Server {
+  /** Stops accepting, answers 503 to requests on open connections, waits for in-flight ones. */
+  shutdown(): Promise<void>;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function buildServer(runtime: Runtime, routes: readonly Route[] = allRoutes): JameyServer {
+  const router = new Router(routes);
+  let closing = false;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    if (closing) {
+      res.setHeader('Connection', 'close');
+      res.setHeader('Retry-After', '1');
+      sendError(res, new JameyError('JAMEY_ERR_SHUTTING_DOWN'));
+      return;
+    }
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const { route, params } = router.match(req.method ?? 'GET', url.pathname);
+      const result = await route.handler({ runtime, req, res, requestId, url, params });
+      if (!res.writableEnded && !res.headersSent) {
+        if (result === undefined) {
+          res.statusCode = 204;
+          res.end();
+        } else {
+          sendJson(res, 200, result);
+        }
+      }
+    } catch (err) {
+      const e = sendError(res, err);
+      if (e.status >= 500) {
+        runtime.log.error('request failed', {
+          requestId,
+          method: req.method,
+          code: e.code,
+          error: e.message,
+        });
+      }
+    }
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  }) as JameyServer;
+
+  let shutdown: Promise<void> | undefined;
+  server.shutdown = () => {
+    shutdown ??= new Promise<void>((resolve) => {
+      closing = true;
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    return shutdown;
+  };
+  return server;
+}

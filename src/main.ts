@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * `jamey` service entry: reads options from the environment (JAMEY_HOST, JAMEY_PORT,
+ * JAMEY_DATA_DIR, JAMEY_LOG_LEVEL), starts the runtime and the HTTP server, and shuts down
+ * gracefully on SIGTERM/SIGINT (stop accepting, drain mailboxes, finish pool tasks).
+ */
+import { mkdirSync } from 'node:fs';
+import { buildServer } from './http/server.js';
+import { isJameyError } from './runtime/errors.js';
+import { optionsFromEnv } from './runtime/options.js';
+import { createRuntime, type Runtime } from './runtime/runtime.js';
+
+async function main(): Promise<void> {
+  let runtime: Runtime;
+  try {
+    runtime = createRuntime(optionsFromEnv(process.env));
+  } catch (err) {
+    process.stderr.write(`jamey: ${isJameyError(err) ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  const { host, port, dataDir } = runtime.options;
+  mkdirSync(dataDir, { recursive: true });
+  await runtime.start();
+  const server = buildServer(runtime);
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    process.stderr.write(`jamey: cannot listen on ${host}:${port}: ${err.code ?? err.message}\n`);
+    process.exit(1);
+  });
+  server.listen(port, host, () => {
+    const address = server.address();
+    const bound = typeof address === 'object' && address !== null ? address.port : port;
+    runtime.log.info('listening', { url: `http://${host}:${bound}`, dataDir });
+  });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    runtime.log.info('shutting down', { signal });
+    const hard = setTimeout(() => {
+      runtime.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, runtime.options.shutdownTimeoutMs + 5_000);
+    hard.unref();
+    await server.shutdown();
+    await runtime.close();
+    runtime.log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`jamey: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
