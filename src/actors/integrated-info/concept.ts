@@ -289,7 +289,7 @@ export class ConceptEngine {
       }
       const e = round6(pyemdHamming(r, part, kp));
       if (e < best) best = e;
-      return best === 0 || cannotWin?.(best);
+      return best === 0 || cannotWin?.(best) === true;
     };
     let stopped = false;
     if (argmin >= 0) stopped = evaluate(argmin);
