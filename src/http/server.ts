@@ -1,8 +1,8 @@
 /**
  * The thin HTTP front end: `buildServer(runtime)` returns a `node:http` server that is not yet
  * listening (tests start it on port 0; main listens on the configured host and port). Every
- * response carries `X-Request-Id` (the client's, if it sent a sane one). While closing, requests on
- * kept-alive connections get 503 with `Connection: close`. (After fastify's "build apart from
+ * response carries `X-Request-Id` (the client's, if it sent a sane one). While closing, new requests
+ * get 503 with `Connection: close` until the in-flight ones have finished. (After fastify's "build apart from
  * listen" testing guide.)
  */
 import { randomUUID } from 'node:crypto';
@@ -15,8 +15,11 @@ import { Router } from './router.js';
 import { allRoutes } from './routes/index.js';
 
 export interface JameyServer extends Server {
-  /** Stops accepting, answers 503 to requests on open connections, waits for in-flight ones. */
-  shutdown(): Promise<void>;
+  /**
+   * Graceful: lets in-flight requests finish (at most `drainTimeoutMs`, default 10 s) while new ones
+   * get 503 with `Connection: close`, then stops listening. Idempotent.
+   */
+  shutdown(drainTimeoutMs?: number): Promise<void>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -60,17 +63,38 @@ export function buildServer(runtime: Runtime, routes: readonly Route[] = allRout
     }
   };
 
+  let inFlight = 0;
+  let idle: Array<() => void> = [];
+  const done = (): void => {
+    inFlight--;
+    if (inFlight === 0 && idle.length > 0) {
+      const waiters = idle;
+      idle = [];
+      for (const w of waiters) w();
+    }
+  };
   const server = createServer((req, res) => {
+    inFlight++;
+    res.once('close', done);
     void handle(req, res);
   }) as JameyServer;
 
   let shutdown: Promise<void> | undefined;
-  server.shutdown = () => {
-    shutdown ??= new Promise<void>((resolve) => {
+  server.shutdown = (drainTimeoutMs = 10_000) => {
+    shutdown ??= (async () => {
       closing = true;
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+      // Drain: in-flight requests finish; anything new (on a kept-alive or a new connection) gets
+      // 503 + Connection: close, so a load balancer moves on. Then stop listening.
+      const deadline = Date.now() + drainTimeoutMs;
+      while (inFlight > 0 && Date.now() < deadline) {
+        await new Promise<void>((resolve) => idle.push(resolve));
+      }
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        if (inFlight > 0) server.closeAllConnections();
+      });
+    })();
     return shutdown;
   };
   return server;

@@ -25,6 +25,7 @@ export class DeadlineTracker {
   private items: Deadlined[] = [];
   private head = 0;
   private timer: TimerHandle | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
   private settledSinceCompact = 0;
   private readonly onTimer = (): void => this.fire();
 
@@ -55,7 +56,13 @@ export class DeadlineTracker {
       return;
     }
     items.push(item);
+    // The timer may still be armed for an entry that has since settled and left; re-arm if this
+    // one is due sooner.
     if (this.timer === undefined) this.arm(deadline);
+    else if (deadline < this.timerAt) {
+      this.clock.clearTimeout(this.timer);
+      this.arm(deadline);
+    }
   }
 
   /** Call after settling an item, so settled entries leave the head promptly. */
@@ -83,16 +90,19 @@ export class DeadlineTracker {
   clear(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
     this.items = [];
     this.head = 0;
   }
 
   private arm(at: number): void {
+    this.timerAt = at;
     this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, at - this.clock.now()));
   }
 
   private fire(): void {
     this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
     const now = this.clock.now();
     const items = this.items;
     let head = this.head;

@@ -202,13 +202,7 @@ export function createSupervisorMachine(
           status[n] = 'failed';
         }
         enqueue.assign({ status, escalation });
-        enqueue(() => {
-          const err = new JameyError('JAMEY_ERR_ESCALATED', `supervisor "${name}" escalated: ${reason}`, {
-            details: escalation,
-          });
-          for (const n of [...context.order].reverse()) children.get(n)?.fail(err);
-          deps.onEscalate?.(escalation);
-        });
+        enqueue(() => deps.onEscalate?.(escalation));
       }),
       stopAll: enqueueActions(({ context, enqueue }) => {
         const status = { ...context.status };
@@ -275,6 +269,7 @@ export class Supervisor implements SupervisedChild {
   private escalationListeners: Array<(e: Escalation) => void> = [];
   private ready: Promise<void> | undefined;
   private failed: JameyError | undefined;
+  private nested = false;
 
   constructor(name: string, options: SupervisionOptions, deps: SupervisorDeps) {
     this.name = name;
@@ -300,26 +295,18 @@ export class Supervisor implements SupervisedChild {
     this.escalation = undefined;
     const machine = createSupervisorMachine(this.name, this.options, this.children, {
       ...this.deps,
-      onEscalate: (e) => {
-        this.escalation = e;
-        this.deps.onEscalate?.(e);
-        for (const l of this.escalationListeners.splice(0)) l(e);
-      },
+      onEscalate: (e) => this.escalated(e),
     });
     const actor = createActor(machine, { clock: this.deps.clock as never });
     // Every root actor has an error observer: an error inside the machine itself is an escalation.
     actor.subscribe({
-      error: (err) => {
-        const e: Escalation = {
+      error: (err) =>
+        this.escalated({
           supervisor: this.name,
           child: '(supervisor)',
           reason: toJameyError(err).message,
           at: this.deps.clock.now(),
-        };
-        this.escalation = e;
-        this.deps.onEscalate?.(e);
-        for (const l of this.escalationListeners.splice(0)) l(e);
-      },
+        }),
     });
     this.actor = actor;
     actor.start();
@@ -332,6 +319,22 @@ export class Supervisor implements SupervisedChild {
     return this.ready;
   }
 
+  /**
+   * Under a parent, escalating ends this incarnation (the machine has stopped the children) and the
+   * parent decides. At the root there is no one to decide: the children fail for good.
+   */
+  private escalated(e: Escalation): void {
+    this.escalation = e;
+    if (!this.nested) {
+      const err = new JameyError('JAMEY_ERR_ESCALATED', `supervisor "${this.name}" escalated: ${e.reason}`, {
+        details: e,
+      });
+      for (const n of [...this.order].reverse()) this.children.get(n)?.fail(err);
+    }
+    this.deps.onEscalate?.(e);
+    for (const l of this.escalationListeners.splice(0)) l(e);
+  }
+
   whenReady(): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     return this.ready ?? new Promise<void>(() => undefined);
@@ -340,6 +343,7 @@ export class Supervisor implements SupervisedChild {
   /** As a child of another supervisor: one incarnation of this whole subtree. */
   async run(signal: AbortSignal): Promise<void> {
     if (this.failed !== undefined) return;
+    this.nested = true;
     this.ready = undefined;
     const escalated = new Promise<never>((_, reject) => {
       this.escalationListeners.push((e) =>
