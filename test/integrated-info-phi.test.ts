@@ -225,7 +225,9 @@ describe('PyPhi repertoire and small-phi tests (basic subsystem)', () => {
   const s = example('basic');
   const close = (a: number[], b: number[]): void => {
     assert.equal(a.length, b.length);
-    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-12, `${a} vs ${b}`));
+    a.forEach((v, i) => {
+      assert.ok(Math.abs(v - b[i]!) < 1e-12, `${a} vs ${b}`);
+    });
   };
 
   it('cause repertoires (test_subsystem_cause_effect_repertoire.py)', () => {
