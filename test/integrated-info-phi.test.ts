@@ -202,6 +202,46 @@ describe('PyPhi test_big_phi.py answers', () => {
     assert.equal(partitionedSum(r), 0.883334);
   });
 
+  it('big_subsys_all (5 nodes): Phi 10.729491 (big_answer, a slow test in PyPhi)', () => {
+    const r = computeSia(example('big_subsys_all'));
+    assert.equal(r.phi, 10.729491);
+    assert.deepEqual(r.cut, { from: [2, 4], to: [0, 1, 3] });
+    const phis = smallPhis(r);
+    assert.equal(r.concepts.length, 30);
+    assert.equal(phis['0'], 0.25);
+    assert.equal(phis['0,1'], 0.2);
+    assert.equal(phis['0,1,3'], 0.257143);
+    assert.equal(phis['1,2,3,4'], 0.185709);
+    assert.equal(r.partitionedConcepts.length, 17);
+    assert.equal(partitionedSum(r), 3.564909);
+  });
+
+  it('rule152_s (5 nodes): Phi 6.952286 (rule152_answer, a slow test in PyPhi)', () => {
+    const r = computeSia(example('rule152_s'));
+    assert.equal(r.phi, 6.952286);
+    const phis = smallPhis(r);
+    assert.equal(r.concepts.length, 31);
+    assert.equal(phis['0,2'], 0.184614);
+    assert.equal(phis['0,1,3'], 0.316666);
+    assert.equal(phis['0,1,2,3,4'], 0.25);
+    assert.equal(r.partitionedConcepts.length, 24);
+    assert.equal(partitionedSum(r), 4.185363);
+    const allowed = [
+      [0, 1, 2, 3],
+      [0, 1, 2, 4],
+      [0, 1, 3, 4],
+      [0, 2, 3, 4],
+      [1, 2, 3, 4],
+    ];
+    assert.ok(
+      allowed.some(
+        (from) =>
+          JSON.stringify({ from, to: [0, 1, 2, 3, 4].filter((v) => !from.includes(v)) }) ===
+          JSON.stringify(r.cut),
+      ),
+    );
+  });
+
   it('degenerate subsystems have Phi 0 (s_single, reducible)', () => {
     for (const name of ['s_single', 'reducible']) {
       const r = computeSia(example(name));
