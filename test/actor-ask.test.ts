@@ -120,9 +120,9 @@ test('an aborted ask fails with JAMEY_ERR_ABORTED and the handler sees the abort
   const ref = system.spawn<string, string>({
     name: 'abortable',
     start: () => ({
-      receive: (_m, signal) =>
+      receive: (_m, ask) =>
         new Promise<string>((resolve) => {
-          signal?.addEventListener('abort', () => {
+          ask?.signal.addEventListener('abort', () => {
             sawAbort = true;
             resolve('late');
           });

@@ -65,10 +65,18 @@ export interface ActorContext {
   actor<M = unknown, R = unknown>(name: string): ActorRef<M, R>;
 }
 
+/** What a handler knows about an ask it is answering (tells have none). */
+export interface AskContext {
+  /** Aborted when the asker gives up (deadline or abort); created on first access. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline on the runtime clock (Infinity for none). */
+  readonly deadline: number;
+}
+
 /** One incarnation of an actor: its message handler and optional clean-up. */
 export interface Behavior<M, R> {
-  /** `signal` is set for an ask that can be abandoned (deadline or caller abort). */
-  receive(message: M, signal: AbortSignal | undefined): R | Promise<R>;
+  /** `ask` is set when the message is an ask; tells get undefined. */
+  receive(message: M, ask: AskContext | undefined): R | Promise<R>;
   /** Called when the incarnation ends: 'close' (drained), 'restart', 'crash', 'destroy', 'fail'. */
   stop?(reason: StopReason): void | Promise<void>;
 }
@@ -104,7 +112,7 @@ const TIMING_SAMPLE_EVERY = 16;
 /** Messages handled per turn before yielding to I/O with setImmediate. */
 const DRAIN_BUDGET = 4096;
 
-class Ask<M, R> implements Deadlined {
+class Ask<M, R> implements Deadlined, AskContext {
   readonly message: M;
   readonly deadline: number;
   settled = false;
@@ -139,10 +147,12 @@ class Ask<M, R> implements Deadlined {
     }
   }
 
-  /** An AbortSignal for the handler, aborted if the ask is abandoned while it runs. */
-  handlerSignal(): AbortSignal | undefined {
-    if (this.deadline === Number.POSITIVE_INFINITY && this.callerSignal === undefined) return undefined;
-    this.controller ??= new AbortController();
+  /** Lazily made: most handlers never look, and an AbortController costs more than the whole ask. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.settled) this.controller.abort(new JameyError('JAMEY_ERR_DEADLINE_EXCEEDED'));
+    }
     return this.controller.signal;
   }
 
@@ -469,7 +479,7 @@ export class ActorHost<M = unknown, R = unknown> implements ActorRef<M, R> {
     const t0 = timed ? performance.now() : 0;
     let result: R | Promise<R>;
     try {
-      result = behavior.receive(ask.message, ask.handlerSignal());
+      result = behavior.receive(ask.message, ask);
     } catch (err) {
       this.handlerError(err, ask);
       return;

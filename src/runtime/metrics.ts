@@ -201,7 +201,17 @@ export class RuntimeMetrics {
 
   bindPool(pool: TaskPool): void {
     this.pool = pool;
-    pool.observeTask = (task, outcome, seconds) => this.taskSeconds.observe({ task, outcome }, seconds);
+    // Children cached by label pair: both labels are bounded, and the lookup is on every task.
+    const children = new Map<string, ReturnType<Histogram<'task' | 'outcome'>['labels']>>();
+    pool.observeTask = (task, outcome, seconds) => {
+      const key = `${task}\u0000${outcome}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        child = this.taskSeconds.labels({ task, outcome });
+        children.set(key, child);
+      }
+      child.observe(seconds);
+    };
   }
 
   /** The exposition text for GET /metrics. */

@@ -47,19 +47,43 @@ export interface PoolStats {
   crashed: number;
 }
 
+/**
+ * One submitted task. It is also the abort signal handed to Piscina: Piscina needs only `aborted`,
+ * `reason` and one listener, and a real AbortController per task costs a measurable share of a
+ * trivial task's round trip.
+ */
 class PoolTask implements Deadlined {
   readonly deadline: number;
   settled = false;
-  readonly controller = new AbortController();
+  aborted = false;
+  reason: unknown;
   expiredByDeadline = false;
+  private listener: (() => void) | undefined;
 
   constructor(deadline: number) {
     this.deadline = deadline;
   }
 
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listener = listener;
+  }
+
+  removeEventListener(): void {
+    this.listener = undefined;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
+  }
+
   expire(): void {
     this.expiredByDeadline = true;
-    this.controller.abort(new JameyError('JAMEY_ERR_DEADLINE_EXCEEDED'));
+    this.abort(new JameyError('JAMEY_ERR_DEADLINE_EXCEEDED'));
   }
 }
 
@@ -99,7 +123,7 @@ export class TaskPool {
       if (this.closing) throw new JameyError('JAMEY_ERR_SHUTTING_DOWN', 'worker pool is closed');
       this.piscina = new Piscina({
         maxThreads: this.options.maxThreads,
-        minThreads: Math.min(1, this.options.maxThreads),
+        minThreads: this.options.maxThreads,
         maxQueue: this.options.maxQueue,
         idleTimeout: this.options.idleTimeoutMs,
       });
@@ -124,8 +148,8 @@ export class TaskPool {
     const deadlineMs = options?.deadlineMs ?? this.options.taskDeadlineMs;
     const start = this.clock.now();
     const t = new PoolTask(deadlineMs === Number.POSITIVE_INFINITY ? deadlineMs : start + deadlineMs);
-    const onAbort = (): void => t.controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => t.abort(signal?.reason);
+    if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true });
     this.deadlines.add(t);
     const t0 = performance.now();
     let outcome = 'ok';
@@ -133,7 +157,7 @@ export class TaskPool {
       const result = (await piscina.run(payload, {
         filename: task.filename,
         name: task.name ?? 'default',
-        signal: t.controller.signal,
+        signal: t,
         ...(options?.transferList === undefined ? {} : { transferList: options.transferList }),
       })) as TaskResult<T>;
       if (result.ok) {
@@ -181,7 +205,7 @@ export class TaskPool {
     } finally {
       t.settled = true;
       this.deadlines.settled();
-      signal?.removeEventListener('abort', onAbort);
+      if (signal !== undefined) signal.removeEventListener('abort', onAbort);
       this.observeTask?.(label, outcome, (performance.now() - t0) / 1000);
     }
   }

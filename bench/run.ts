@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: runs the benchmark suites and prints a markdown table; `--json FILE` also writes
+ * the rows with the machine, Node version and date. `--only actor,ask,pool` picks suites;
+ * `--time MS` sets the measuring time per task and round.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { actorThroughput, askRoundTrips, poolOverhead } from './kernel.js';
+import { machine, markdown, type Row } from './lib.js';
+
+const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
+  actor: actorThroughput,
+  ask: askRoundTrips,
+  pool: poolOverhead,
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { json: { type: 'string' }, only: { type: 'string' }, time: { type: 'string' } },
+  });
+  const only = values.only?.split(',').map((s) => s.trim());
+  for (const name of only ?? []) {
+    if (!(name in SUITES)) {
+      process.stderr.write(`bench: unknown suite "${name}" (known: ${Object.keys(SUITES).join(', ')})\n`);
+      process.exit(2);
+    }
+  }
+  const time = values.time === undefined ? undefined : Number(values.time);
+  if (time !== undefined && !(time > 0)) {
+    process.stderr.write(`bench: --time must be a positive number of ms, got "${values.time}"\n`);
+    process.exit(2);
+  }
+  const rows: Row[] = [];
+  for (const [name, suite] of Object.entries(SUITES)) {
+    if (only !== undefined && !only.includes(name)) continue;
+    rows.push(...(await suite(time)));
+  }
+  const info = machine();
+  process.stdout.write(
+    `${info.date} · ${info.cpu} × ${info.cores} · Node ${info.node}\n\n${markdown(rows)}\n`,
+  );
+  if (values.json !== undefined)
+    writeFileSync(values.json, `${JSON.stringify({ machine: info, rows }, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
