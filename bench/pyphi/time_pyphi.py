@@ -16,12 +16,16 @@ import collections.abc
 import json
 import os
 import sys
+import tempfile
 import time
 
 # PyPhi 1.2 predates Python 3.10, where these aliases were removed.
 for _name in ('Iterable', 'Mapping', 'Sequence', 'Hashable', 'MutableMapping', 'Callable'):
     setattr(collections, _name, getattr(collections.abc, _name))
 os.environ.setdefault('PYPHI_WELCOME_OFF', 'yes')
+# PyPhi writes pyphi.log and a cache directory into the working directory on import.
+_NETWORKS_ARG = [os.path.abspath(a) if a.endswith('.json') else a for a in sys.argv[1:]]
+os.chdir(tempfile.gettempdir())
 
 import pyphi  # noqa: E402
 
@@ -64,7 +68,7 @@ def main():
     parser.add_argument('--repeat', type=int, default=1)
     parser.add_argument('--max-seconds', type=float, default=300.0)
     parser.add_argument('--complex', action='store_true')
-    args = parser.parse_args()
+    args = parser.parse_args(_NETWORKS_ARG)
     with open(args.networks) as f:
         networks = json.load(f)
     out = []
