@@ -11,7 +11,7 @@
  * output and adds PyPhi's time, the speed-up and whether Phi agrees to the table.
  */
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Bench } from 'tinybench';
 import { computeSia, type SiaResult } from '../src/actors/integrated-info/index.js';
@@ -21,6 +21,7 @@ export interface BenchNetwork {
   tpm: number[][];
   cm: number[][];
   state: number[];
+  nodes?: number[];
 }
 
 export interface PhiBenchRow {
@@ -40,6 +41,8 @@ export interface PhiBenchOptions {
   perSize?: number;
   /** Minimum time budget per network for tinybench, in ms. */
   timeMs?: number;
+  /** Include PyPhi's 5-node test networks big_subsys_all and rule152_s (default true). */
+  classic?: boolean;
   /** PyPhi results (output of bench/pyphi/time_pyphi.py) to compare against. */
   pyphi?: { name: string; seconds?: number; phi?: number }[];
 }
@@ -121,16 +124,26 @@ export function randomNetwork(seed: number, n: number): BenchNetwork {
   return { name: `random-${n}-s${seed}`, tpm, cm, state };
 }
 
-export function benchNetworks(sizes: number[], perSize: number): BenchNetwork[] {
+/** PyPhi's slow 5-node test networks (test_big_phi.py `big_subsys_all`, `rule152_s`). */
+export function classicNetworks(): BenchNetwork[] {
+  const file = new URL('../../test/fixtures/iit/pyphi-examples.json', import.meta.url);
+  const all: (BenchNetwork & { pyphi?: unknown })[] = JSON.parse(readFileSync(file, 'utf8'));
+  return all
+    .filter((e) => e.name === 'big_subsys_all' || e.name === 'rule152_s')
+    .map(({ name, tpm, cm, state, nodes }) => ({ name, tpm, cm, state, ...(nodes ? { nodes } : {}) }));
+}
+
+export function benchNetworks(sizes: number[], perSize: number, classic = true): BenchNetwork[] {
   const out = [basicNetwork()];
   for (const n of sizes) for (let s = 1; s <= perSize; s++) out.push(randomNetwork(s, n));
+  if (classic) out.push(...classicNetworks());
   return out;
 }
 
 /** Times `computeSia` on each network (one thread) and returns one row per network. */
 export async function runPhiBench(options: PhiBenchOptions = {}): Promise<PhiBenchRow[]> {
   const sizes = options.sizes ?? [3, 4, 5, 6, 7];
-  const networks = benchNetworks(sizes, options.perSize ?? 2);
+  const networks = benchNetworks(sizes, options.perSize ?? 2, options.classic ?? true);
   const rows: PhiBenchRow[] = [];
   for (const net of networks) {
     let last: SiaResult | null = null;
