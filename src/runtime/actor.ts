@@ -73,10 +73,26 @@ export interface AskContext {
   readonly deadline: number;
 }
 
-/** One incarnation of an actor: its message handler and optional clean-up. */
+/** The outcome of one message of a batch. */
+export type BatchResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/**
+ * One incarnation of an actor: its message handler and optional clean-up. An actor defines
+ * `receive` (one message at a time) or `receiveBatch` (everything queued, up to `maxBatch`, in one
+ * call — for group commit); with both, `receiveBatch` is used.
+ */
 export interface Behavior<M, R> {
   /** `ask` is set when the message is an ask; tells get undefined. */
-  receive(message: M, ask: AskContext | undefined): R | Promise<R>;
+  receive?(message: M, ask: AskContext | undefined): R | Promise<R>;
+  /**
+   * Handles the queued messages at once and returns one result per message, in order. An error
+   * result answers only its own ask (and counts as refused when it is a JameyError); a throw fails
+   * the whole batch (a crash unless it is a JameyError).
+   */
+  receiveBatch?(
+    messages: readonly M[],
+    asks: ReadonlyArray<AskContext | undefined>,
+  ): ReadonlyArray<BatchResult<R>> | Promise<ReadonlyArray<BatchResult<R>>>;
   /** Called when the incarnation ends: 'close' (drained), 'restart', 'crash', 'destroy', 'fail'. */
   stop?(reason: StopReason): void | Promise<void>;
 }
@@ -93,6 +109,8 @@ export interface ActorSpec<M = unknown, R = unknown> {
   readonly mailbox?: Partial<MailboxOptions>;
   /** Messages handled at once; more than 1 only for I/O-bound actors. @default 1 */
   readonly concurrency?: number;
+  /** Most messages handed to `receiveBatch` in one call. @default 1000 */
+  readonly maxBatch?: number;
 }
 
 export type HostStatus = 'new' | 'starting' | 'running' | 'suspended' | 'stopped' | 'failed';
@@ -228,6 +246,9 @@ export class ActorHost<M = unknown, R = unknown> implements ActorRef<M, R> {
   private readonly deadlines: DeadlineTracker;
   private behavior: Behavior<M, R> | undefined;
   private incarnations = 0;
+  /** The current behavior handles batches. */
+  private batched = false;
+  readonly maxBatch: number;
   private everRan = false;
   private scheduled = false;
   private sampleCounter = 0;
@@ -256,6 +277,13 @@ export class ActorHost<M = unknown, R = unknown> implements ActorRef<M, R> {
       throw new JameyError(
         'JAMEY_ERR_INVALID_OPTION',
         `option "concurrency" of actor "${spec.name}" must be an integer of at least 1, got ${String(spec.concurrency)}`,
+      );
+    }
+    this.maxBatch = spec.maxBatch ?? 1000;
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) {
+      throw new JameyError(
+        'JAMEY_ERR_INVALID_OPTION',
+        `option "maxBatch" of actor "${spec.name}" must be an integer of at least 1, got ${String(spec.maxBatch)}`,
       );
     }
     const capacity = spec.mailbox?.capacity ?? deps.mailbox.capacity;
@@ -434,11 +462,111 @@ export class ActorHost<M = unknown, R = unknown> implements ActorRef<M, R> {
         setImmediate(this.drainBound);
         return;
       }
+      if (this.batched) {
+        this.deliverBatch();
+        continue;
+      }
       const item = mailbox.shift() as M | Ask<M, R>;
       if (item instanceof Ask) this.deliverAsk(item);
       else this.deliverTell(item);
     }
     if (mailbox.size === 0 && this.inFlight === 0) this.notifyIdle();
+  }
+
+  private deliverBatch(): void {
+    const behavior = this.behavior as Behavior<M, R>;
+    const mailbox = this.mailbox;
+    const messages: M[] = [];
+    const asks: Array<Ask<M, R> | undefined> = [];
+    while (mailbox.size > 0 && messages.length < this.maxBatch) {
+      const item = mailbox.shift() as M | Ask<M, R>;
+      if (item instanceof Ask) {
+        if (item.settled) {
+          this.expired++;
+          continue;
+        }
+        item.started = true;
+        messages.push(item.message);
+        asks.push(item);
+      } else {
+        messages.push(item);
+        asks.push(undefined);
+      }
+    }
+    if (messages.length === 0) return;
+    const t0 = this.observeProcessing === undefined ? 0 : performance.now();
+    let results: ReadonlyArray<BatchResult<R>> | Promise<ReadonlyArray<BatchResult<R>>>;
+    try {
+      results = (behavior.receiveBatch as NonNullable<Behavior<M, R>['receiveBatch']>)(messages, asks);
+    } catch (err) {
+      this.batchFailed(err, asks);
+      return;
+    }
+    if (isPromiseLike(results)) {
+      this.inFlight++;
+      results.then(
+        (r) => {
+          this.inFlight--;
+          this.settleBatch(asks, r, t0);
+          this.afterAsync();
+        },
+        (err: unknown) => {
+          this.inFlight--;
+          this.batchFailed(err, asks);
+          this.afterAsync();
+        },
+      );
+      return;
+    }
+    this.settleBatch(asks, results, t0);
+  }
+
+  private settleBatch(
+    asks: Array<Ask<M, R> | undefined>,
+    results: ReadonlyArray<BatchResult<R>>,
+    t0: number,
+  ): void {
+    if (this.observeProcessing !== undefined && asks.length > 0) {
+      this.observeProcessing((performance.now() - t0) / 1000 / asks.length);
+    }
+    for (let i = 0; i < asks.length; i++) {
+      const ask = asks[i];
+      const r = results[i];
+      this.processed++;
+      if (r === undefined) {
+        const err = new JameyError(
+          'JAMEY_ERR_INTERNAL',
+          `actor "${this.name}" returned no result for a batched message`,
+        );
+        if (ask !== undefined && !ask.fail(err)) this.lateReplies++;
+        continue;
+      }
+      if (r.ok) {
+        if (ask !== undefined && !ask.succeed(r.value)) this.lateReplies++;
+      } else {
+        if (r.error instanceof JameyError) this.refused++;
+        if (ask !== undefined && !ask.fail(r.error)) this.lateReplies++;
+      }
+    }
+  }
+
+  private batchFailed(err: unknown, asks: Array<Ask<M, R> | undefined>): void {
+    if (err instanceof JameyError) {
+      this.processed += asks.length;
+      this.refused += asks.length;
+      for (const ask of asks) if (ask !== undefined && !ask.fail(err)) this.lateReplies++;
+      return;
+    }
+    this.crashes++;
+    const crashed = new JameyError(
+      'JAMEY_ERR_ACTOR_CRASHED',
+      `actor "${this.name}" crashed: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+    for (const ask of asks) ask?.fail(crashed);
+    this.crash(err);
   }
 
   private deliverTell(message: M): void {
@@ -447,7 +575,7 @@ export class ActorHost<M = unknown, R = unknown> implements ActorRef<M, R> {
     const t0 = timed ? performance.now() : 0;
     let result: R | Promise<R>;
     try {
-      result = behavior.receive(message, undefined);
+      result = (behavior.receive as NonNullable<Behavior<M, R>['receive']>)(message, undefined);
     } catch (err) {
       this.handlerError(err, undefined);
       return;
@@ -479,7 +607,7 @@ export class ActorHost<M = unknown, R = unknown> implements ActorRef<M, R> {
     const t0 = timed ? performance.now() : 0;
     let result: R | Promise<R>;
     try {
-      result = behavior.receive(ask.message, ask);
+      result = (behavior.receive as NonNullable<Behavior<M, R>['receive']>)(ask.message, ask);
     } catch (err) {
       this.handlerError(err, ask);
       return;
@@ -561,7 +689,17 @@ export class ActorHost<M = unknown, R = unknown> implements ActorRef<M, R> {
       this.wake();
       return;
     }
+    if (typeof behavior?.receive !== 'function' && typeof behavior?.receiveBatch !== 'function') {
+      this.status = 'suspended';
+      this.crashes++;
+      await safeStop(behavior, 'crash');
+      throw new JameyError(
+        'JAMEY_ERR_ACTOR_CRASHED',
+        `actor "${this.name}" started without receive or receiveBatch`,
+      );
+    }
     this.behavior = behavior;
+    this.batched = typeof behavior.receiveBatch === 'function';
     const ended = new Promise<void>((resolve, reject) => {
       this.endIncarnation = { resolve, reject };
     });
