@@ -31,6 +31,10 @@ export const ERROR_CODES = {
   JAMEY_ERR_WORKER_CRASHED: { status: 500, message: 'Worker thread failed while running the task' },
   JAMEY_ERR_TASK_FAILED: { status: 500, message: 'Worker task failed' },
   JAMEY_ERR_STATE_UNREACHABLE: { status: 422, message: 'State cannot be reached under the given TPM' },
+  JAMEY_ERR_CONFLICT: { status: 409, message: 'Conflicts with stored data' },
+  JAMEY_ERR_STORAGE_FULL: { status: 507, message: 'The disk is full' },
+  JAMEY_ERR_STORE_FAILED: { status: 500, message: 'The database failed' },
+  JAMEY_ERR_STORE_VERSION: { status: 500, message: 'The database was written by a newer version' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,97 @@
+/**
+ * Schema migrations by `PRAGMA user_version`: forward-only, each in its own transaction, applied in
+ * order from the file's version to the newest. A file newer than this build refuses to open
+ * (JAMEY_ERR_STORE_VERSION) rather than risk writing a schema it does not know.
+ */
+import type { Database } from 'better-sqlite3';
+import { JameyError } from '../../runtime/errors.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly up: string;
+}
+
+/**
+ * Version 1: the memory system. `seq` is the row id (FTS5 content rowid, cursor order); `id` is the
+ * public id. Every query path has an index; test/store-query-plans.test.ts checks them with
+ * EXPLAIN QUERY PLAN.
+ */
+const V1 = `
+CREATE TABLE memories (
+  seq               INTEGER PRIMARY KEY,
+  id                TEXT    NOT NULL UNIQUE,
+  layer             TEXT    NOT NULL CHECK (layer IN ('short-term','working','long-term','episodic','semantic')),
+  entity_id         TEXT,
+  content           TEXT    NOT NULL,
+  content_hash      TEXT    NOT NULL,
+  embedding         BLOB,
+  embedding_model   TEXT,
+  salience          REAL    NOT NULL DEFAULT 0.5 CHECK (salience >= 0 AND salience <= 1),
+  provider          TEXT,
+  preferred_model   TEXT,
+  source            TEXT    NOT NULL DEFAULT 'api',
+  metadata          TEXT,
+  provenance        TEXT,
+  created_at        INTEGER NOT NULL,
+  last_accessed_at  INTEGER NOT NULL,
+  access_count      INTEGER NOT NULL DEFAULT 0,
+  expires_at        INTEGER
+);
+CREATE INDEX memories_layer_seq ON memories (layer, seq);
+CREATE INDEX memories_entity_layer_seq ON memories (entity_id, layer, seq);
+CREATE INDEX memories_entity_seq ON memories (entity_id, seq);
+CREATE INDEX memories_hash ON memories (content_hash, layer, entity_id);
+CREATE INDEX memories_expires ON memories (expires_at) WHERE expires_at IS NOT NULL;
+CREATE INDEX memories_layer_accessed ON memories (layer, last_accessed_at);
+CREATE INDEX memories_layer_salience ON memories (layer, salience, last_accessed_at);
+
+CREATE VIRTUAL TABLE memories_fts USING fts5 (
+  content,
+  content = 'memories',
+  content_rowid = 'seq',
+  tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+  INSERT INTO memories_fts (rowid, content) VALUES (new.seq, new.content);
+END;
+CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+  INSERT INTO memories_fts (memories_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+END;
+CREATE TRIGGER memories_fts_update AFTER UPDATE OF content ON memories BEGIN
+  INSERT INTO memories_fts (memories_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+  INSERT INTO memories_fts (rowid, content) VALUES (new.seq, new.content);
+END;
+`;
+
+export const MIGRATIONS: readonly Migration[] = Object.freeze([{ version: 1, name: 'memories', up: V1 }]);
+
+export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies the pending migrations; returns the versions before and after. */
+export function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): { from: number; to: number } {
+  const from = schemaVersion(db);
+  const latest = migrations.reduce((v, m) => Math.max(v, m.version), 0);
+  if (from > latest) {
+    throw new JameyError(
+      'JAMEY_ERR_STORE_VERSION',
+      `database schema version ${from} is newer than this build supports (${latest}); refusing to open it`,
+      { details: { fileVersion: from, supported: latest } },
+    );
+  }
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      db.exec(m.up);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: schemaVersion(db) };
+}

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { MemoryQueries } from '../src/actors/memory/repository.js';
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../src/actors/store/migrations.js';
+import { openWriterConnection } from '../src/actors/store/store.js';
+import { isJameyError } from '../src/runtime/errors.js';
+import { memoryArgs, startStore, tempDir } from './fixtures/store.js';
+
+const tmp = tempDir();
+after(() => tmp.cleanup());
+
+test('the writer connection is configured as documented', async () => {
+  const file = join(tmp.dir, 'pragmas.db');
+  const { system } = await startStore(file);
+  const db = new Database(file, { readonly: true });
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('auto_vacuum', { simple: true }), 2, 'incremental');
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  db.close();
+  const w = openWriterConnection(join(tmp.dir, 'pragmas2.db'));
+  assert.equal(w.pragma('synchronous', { simple: true }), 1, 'NORMAL');
+  assert.equal(w.pragma('foreign_keys', { simple: true }), 1);
+  assert.equal(w.pragma('busy_timeout', { simple: true }), 30_000);
+  w.close();
+  await system.close();
+});
+
+test('group commit: concurrent writes share transactions and each is acknowledged after commit', async () => {
+  const file = join(tmp.dir, 'group.db');
+  const { store, system } = await startStore(file, { maxBatch: 64 });
+  const rows = Array.from({ length: 500 }, () => memoryArgs());
+  const results = await Promise.all(rows.map((r) => store.write<{ seq: number }>('memory.insert', r)));
+  assert.equal(results.length, 500);
+  assert.equal(store.stats.writes, 500);
+  assert.ok(store.stats.batches < 100, `500 writes in ${store.stats.batches} transactions`);
+  assert.ok(store.stats.batches >= Math.ceil(500 / 64), 'no transaction larger than maxBatch');
+  // Acknowledged means committed: a separate connection sees every row.
+  const q = new MemoryQueries(store.reader);
+  for (const r of rows) assert.equal(q.get(r.id)?.content, r.content);
+  await system.close();
+});
+
+test('a failing write fails alone; the rest of its batch commits', async () => {
+  const file = join(tmp.dir, 'savepoint.db');
+  const { store, system } = await startStore(file);
+  const first = memoryArgs();
+  await store.write('memory.insert', first);
+  const batch = [
+    memoryArgs(),
+    { ...memoryArgs(), id: first.id },
+    memoryArgs(),
+    { ...memoryArgs(), layer: 'nope' as never },
+    memoryArgs(),
+  ];
+  const outcomes = await Promise.allSettled([
+    ...batch.map((r) => store.write('memory.insert', r)),
+    store.write('memory.bogus', {}),
+  ]);
+  assert.deepEqual(
+    outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as { code: string }).code)),
+    ['ok', 'JAMEY_ERR_CONFLICT', 'ok', 'JAMEY_ERR_CONFLICT', 'ok', 'JAMEY_ERR_VALIDATION'],
+  );
+  const q = new MemoryQueries(store.reader);
+  assert.equal(q.get(batch[0]!.id)?.layer, 'long-term');
+  assert.equal(q.get(batch[2]!.id)?.layer, 'long-term');
+  assert.equal(q.get(batch[4]!.id)?.layer, 'long-term');
+  assert.equal(q.get(first.id)?.content, first.content, 'the duplicate did not overwrite');
+  assert.equal(q.countByLayer()['long-term'], 4);
+  assert.equal(store.stats.failedWrites, 3);
+  await system.close();
+});
+
+test('migrations: an empty file is migrated to the newest version; a newer file is refused', () => {
+  const file = join(tmp.dir, 'migrate.db');
+  const db = new Database(file);
+  assert.deepEqual(migrate(db), { from: 0, to: SCHEMA_VERSION });
+  assert.deepEqual(migrate(db), { from: SCHEMA_VERSION, to: SCHEMA_VERSION }, 'idempotent');
+  db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  db.close();
+  assert.throws(
+    () => openWriterConnection(file),
+    (err) =>
+      isJameyError(err, 'JAMEY_ERR_STORE_VERSION') && /newer than this build supports/.test(err.message),
+  );
+});
+
+test('migrations: a previous-version file keeps its data; a failing migration changes nothing', () => {
+  const file = join(tmp.dir, 'previous.db');
+  const db = new Database(file);
+  migrate(db, MIGRATIONS);
+  db.prepare(
+    "INSERT INTO memories (id, layer, content, content_hash, created_at, last_accessed_at) VALUES ('m1', 'semantic', 'sky is blue', 'h', 1, 1)",
+  ).run();
+  const next = [
+    ...MIGRATIONS,
+    {
+      version: SCHEMA_VERSION + 1,
+      name: 'tags',
+      up: "ALTER TABLE memories ADD COLUMN tags TEXT; UPDATE memories SET tags = '[]';",
+    },
+  ];
+  assert.deepEqual(migrate(db, next), { from: SCHEMA_VERSION, to: SCHEMA_VERSION + 1 });
+  assert.deepEqual(db.prepare("SELECT content, tags FROM memories WHERE id = 'm1'").get(), {
+    content: 'sky is blue',
+    tags: '[]',
+  });
+  const broken = [
+    ...next,
+    {
+      version: SCHEMA_VERSION + 2,
+      name: 'broken',
+      up: 'ALTER TABLE memories ADD COLUMN x INT; SELECT * FROM nope;',
+    },
+  ];
+  assert.throws(() => migrate(db, broken));
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION + 1);
+  const columns = (db.prepare('PRAGMA table_info(memories)').all() as Array<{ name: string }>).map(
+    (c) => c.name,
+  );
+  assert.ok(!columns.includes('x'), 'the failed migration was rolled back whole');
+  db.close();
+});
+
+test('many actors writing at once: every write lands exactly once', async () => {
+  const file = join(tmp.dir, 'many.db');
+  const { store, system } = await startStore(file);
+  const writers = Array.from({ length: 20 }, (_, w) =>
+    (async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const args = memoryArgs({ entityId: `writer-${w}` });
+        await store.write('memory.insert', args);
+        ids.push(args.id);
+      }
+      return ids;
+    })(),
+  );
+  const ids = (await Promise.all(writers)).flat();
+  assert.equal(new Set(ids).size, 1000);
+  const q = new MemoryQueries(store.reader);
+  assert.equal(q.countByLayer()['long-term'], 1000);
+  assert.equal(q.list({ entityId: 'writer-7' }, Number.MAX_SAFE_INTEGER, 100).length, 50);
+  await system.close();
+});
