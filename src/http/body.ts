@@ -1,0 +1,47 @@
+/**
+ * Reading JSON request bodies with a hard size cap: the body is refused (413-class validation error)
+ * as soon as it passes the cap, before it is buffered whole; malformed JSON is a 400 naming the
+ * problem. Until the security layer lands, the cap is per call (default 1 MiB).
+ */
+import type { IncomingMessage } from 'node:http';
+import { JameyError } from '../runtime/errors.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export async function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new JameyError('JAMEY_ERR_VALIDATION', 'the request body must be JSON (Content-Type: application/json)', {
+      details: [{ path: '', problem: `unsupported content type "${type}"` }],
+    });
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.length === 0) {
+    throw new JameyError('JAMEY_ERR_VALIDATION', 'the request body is empty', { details: [{ path: '', problem: 'empty body' }] });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new JameyError('JAMEY_ERR_VALIDATION', `the request body is not valid JSON: ${(err as Error).message}`, {
+      details: [{ path: '', problem: 'invalid JSON' }],
+    });
+  }
+}
+
+function tooLarge(limit: number): JameyError {
+  return new JameyError('JAMEY_ERR_PAYLOAD_TOO_LARGE', `the request body is larger than ${limit} bytes`, {
+    details: [{ path: '', problem: `larger than ${limit} bytes` }],
+  });
+}
