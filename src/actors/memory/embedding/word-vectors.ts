@@ -17,7 +17,7 @@ import { JameyError } from '../../../runtime/errors.js';
 export const WORD_VECTORS_MAGIC = 'JWV1';
 export const WORD_VECTORS_VERSION = 1;
 /** File name of the asset the built-in embedder uses by default, under assets/word-vectors/. */
-export const DEFAULT_WORD_VECTORS_FILE = 'sg100d-50k.bin';
+export const DEFAULT_WORD_VECTORS_FILE = 'sg100d-100k-q4.bin';
 
 const HEADER_BYTES = 24;
 
@@ -25,16 +25,20 @@ export interface WordVectors {
   /** Number of rows (words). */
   readonly count: number;
   readonly dims: number;
-  /** Bit 0: the mean and top principal components were removed at build time. */
+  /** Bit 0: the mean and top principal components were removed at build time; bit 1: 4-bit matrix. */
   readonly flags: number;
+  /** Bits per stored component: 8 (int8) or 4 (packed nibbles, value + 8, low nibble first). */
+  readonly bits: 4 | 8;
   readonly words: readonly string[];
-  /** Quantised matrix, row-major; row r's float vector is matrix[r*dims + i] * scales[r]. */
-  readonly matrix: Int8Array;
+  /** Quantised matrix, row-major: Int8Array for 8 bits, Uint8Array of packed nibbles for 4 bits. */
+  readonly matrix: Int8Array | Uint8Array;
   readonly scales: Float32Array;
   /** Frequency rank (0 = most frequent) of the word, or undefined when it is not in the vocabulary. */
   rowOf(word: string): number | undefined;
   /** target[offset + i] += weight * vector(row)[i], for i < dims. */
   addRow(row: number, weight: number, target: Float32Array, offset?: number): void;
+  /** The dequantised vector of a row (unit length up to quantisation error). */
+  vector(row: number): Float32Array;
 }
 
 /** Parses the binary asset (format documented in scripts/build-word-vectors.mjs). */
@@ -53,7 +57,10 @@ export function parseWordVectors(bytes: Uint8Array): WordVectors {
   const vocabPadded = Math.ceil(vocabBytes / 4) * 4;
   const scalesOffset = HEADER_BYTES + vocabPadded;
   const matrixOffset = scalesOffset + count * 4;
-  if (bytes.byteLength !== matrixOffset + count * dims) throw fail('size does not match the header');
+  const bits = flags & 2 ? 4 : 8;
+  const rowBytes = bits === 4 ? dims / 2 : dims;
+  if (!Number.isInteger(rowBytes)) throw fail('4-bit matrix with an odd number of dims');
+  if (bytes.byteLength !== matrixOffset + count * rowBytes) throw fail('size does not match the header');
 
   const words = new TextDecoder('utf-8', { fatal: true })
     .decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + vocabBytes))
@@ -72,20 +79,39 @@ export function parseWordVectors(bytes: Uint8Array): WordVectors {
     // Big-endian host: the file is little-endian, read the scales one by one.
     for (let r = 0; r < count; r++) scales[r] = view.getFloat32(scalesOffset + r * 4, true);
   }
-  const matrix = new Int8Array(bytes.buffer, bytes.byteOffset + matrixOffset, count * dims);
+  const at = bytes.byteOffset + matrixOffset;
+  const matrix =
+    bits === 8
+      ? new Int8Array(bytes.buffer, at, count * dims)
+      : new Uint8Array(bytes.buffer, at, count * rowBytes);
 
+  const addRow = (row: number, weight: number, target: Float32Array, offset = 0): void => {
+    const w = weight * scales[row]!;
+    const base = row * rowBytes;
+    if (bits === 8) {
+      for (let i = 0; i < dims; i++) target[offset + i]! += w * matrix[base + i]!;
+    } else {
+      for (let j = 0; j < rowBytes; j++) {
+        const b = matrix[base + j]!;
+        target[offset + 2 * j]! += w * ((b & 15) - 8);
+        target[offset + 2 * j + 1]! += w * ((b >> 4) - 8);
+      }
+    }
+  };
   return {
     count,
     dims,
     flags,
+    bits,
     words,
     matrix,
     scales,
     rowOf: (word) => index.get(word),
-    addRow(row, weight, target, offset = 0) {
-      const w = weight * scales[row]!;
-      const base = row * dims;
-      for (let i = 0; i < dims; i++) target[offset + i]! += w * matrix[base + i]!;
+    addRow,
+    vector(row) {
+      const v = new Float32Array(dims);
+      addRow(row, 1, v);
+      return v;
     },
   };
 }
