@@ -14,7 +14,8 @@
  * What it does:
  *  1. Keeps the first --count entries of the package's `words` list (ordered by corpus frequency) that
  *     are lowercase alphabetic tokens (Unicode letters) or one of the English clitics the source tokeniser
- *     produced (n't, 's, 're, 've, 'll, 'm, 'd). Row order stays frequency order, so the embedder can
+ *     produced (n't, 's, 're, 've, 'll, 'm, 'd; version 1.1.0 lists none of them, nor "a" and "i", so
+ *     the embedder expands clitics to full words instead). Row order stays frequency order, so the embedder can
  *     estimate p(w) from the row index (Zipf's law).
  *  2. "All-but-the-top" post-processing (Mu & Viswanath, "All-but-the-Top: Simple and Effective
  *     Postprocessing for Word Representations", ICLR 2018): subtract the mean vector of the kept words and
