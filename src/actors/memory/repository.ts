@@ -184,6 +184,12 @@ export const QUERIES = {
   vectors:
     'SELECT seq, id, layer, entity_id, salience, created_at, last_accessed_at, embedding FROM memories WHERE seq > ? ORDER BY seq LIMIT ?',
   bySeq: 'SELECT * FROM memories WHERE seq = ?',
+  embeddingBySeq: 'SELECT embedding, embedding_model FROM memories WHERE seq = ?',
+  ftsFiltered: `SELECT m.seq AS seq FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
+        WHERE memories_fts MATCH @match AND (@entity IS NULL OR m.entity_id = @entity)
+          AND (m.expires_at IS NULL OR m.expires_at > @now)
+        ORDER BY bm25(memories_fts) LIMIT @limit`,
+  staleLongTerm: "SELECT * FROM memories WHERE layer = 'long-term' AND last_accessed_at < ? LIMIT ?",
   maxSeq: 'SELECT max(seq) AS s FROM memories',
 } as const;
 
@@ -260,6 +266,39 @@ export class MemoryQueries {
   /** FTS5 BM25 candidates: seq and score (lower is better, as bm25() reports). */
   fullText(match: string, limit: number): Array<{ seq: number; score: number }> {
     return this.reader.statement(QUERIES.fts).all(match, limit) as Array<{ seq: number; score: number }>;
+  }
+
+  /** FTS5 BM25 candidates filtered by entity and expiry, best first. */
+  fullTextFiltered(match: string, entityId: string | null, now: number, limit: number): number[] {
+    return (
+      this.reader.statement(QUERIES.ftsFiltered).all({ match, entity: entityId, now, limit }) as Array<{
+        seq: number;
+      }>
+    ).map((r) => r.seq);
+  }
+
+  embeddingBySeq(seq: number): { embedding: Float32Array | null; model: string | null } | undefined {
+    const row = this.reader.statement(QUERIES.embeddingBySeq).get(seq) as
+      | { embedding: Buffer | null; embedding_model: string | null }
+      | undefined;
+    return row === undefined
+      ? undefined
+      : { embedding: blobToVector(row.embedding), model: row.embedding_model };
+  }
+
+  staleLongTerm(before: number, limit: number): MemoryRecord[] {
+    return (this.reader.statement(QUERIES.staleLongTerm).all(before, limit) as Row[]).map(rowToRecord);
+  }
+
+  /** Every memory of a layer, oldest first, in pages. */
+  *allOfLayer(layer: Layer, page = 1000): Generator<MemoryRecord & { seq: number }> {
+    let before = Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      const rows = this.list({ layer }, before, page);
+      for (const r of rows) yield r;
+      if (rows.length < page) return;
+      before = (rows[rows.length - 1] as { seq: number }).seq;
+    }
   }
 
   maxSeq(): number {

@@ -1,0 +1,293 @@
+/**
+ * The in-memory vector index of the memory system: brute-force cosine search in two stages.
+ *
+ * 1. Coarse: every stored embedding is projected to `PROJECTED_DIMS` dimensions with a seeded sparse
+ *    random projection (Achlioptas, "Database-friendly random projections", PODS 2001: entries
+ *    +√3, 0, −√3 with probabilities 1/6, 2/3, 1/6), which preserves inner products up to a small
+ *    distortion (Johnson–Lindenstrauss). The projections live in SharedArrayBuffers, so worker
+ *    threads scan partitions of them without copying; filters (entity, layers, expiry) are applied
+ *    during the scan.
+ * 2. Exact: the best `rerank` candidates are re-scored with their full stored embeddings.
+ *
+ * Memory per row: PROJECTED_DIMS × 4 bytes plus 29 bytes of metadata (about 285 bytes at 64
+ * dimensions: 100 000 memories take about 28 MB). Only the memory actor writes; scanners read up to
+ * the row count they were given, so appends never disturb a scan in flight. A removed row is marked
+ * with the `DELETED` layer code.
+ */
+import { LAYERS, type Layer } from './types.js';
+
+export const PROJECTED_DIMS = 64;
+export const DELETED = 255;
+export const ANY_ENTITY = -2;
+export const NO_ENTITY = -1;
+
+export const LAYER_CODE: Readonly<Record<Layer, number>> = Object.freeze(
+  Object.fromEntries(LAYERS.map((l, i) => [l, i])) as Record<Layer, number>,
+);
+
+export function layerMask(layers: readonly Layer[] | undefined): number {
+  if (layers === undefined || layers.length === 0) return (1 << LAYERS.length) - 1;
+  let mask = 0;
+  for (const l of layers) mask |= 1 << LAYER_CODE[l];
+  return mask;
+}
+
+/** The shared buffers a scan reads; structured-clone friendly (SharedArrayBuffers are shared, not copied). */
+export interface IndexBuffers {
+  dims: number;
+  projections: SharedArrayBuffer;
+  layers: SharedArrayBuffer;
+  entities: SharedArrayBuffer;
+  expires: SharedArrayBuffer;
+}
+
+export interface ScanFilter {
+  /** Interned entity code, ANY_ENTITY for all. */
+  entity: number;
+  /** Bit per layer code. */
+  layerMask: number;
+  /** Rows with expiry at or before this time are skipped. */
+  now: number;
+}
+
+export interface ScanResult {
+  rows: number[];
+  scores: number[];
+}
+
+/**
+ * Top-k rows of [start, end) by inner product with `query`, among rows passing `filter`. A small
+ * binary min-heap of the best k keeps the scan at one pass with O(log k) work per accepted row.
+ * Pure; runs on the main thread for small indexes and in workers for large ones.
+ */
+export function scanTopK(
+  buffers: IndexBuffers,
+  query: Float32Array,
+  filter: ScanFilter,
+  start: number,
+  end: number,
+  k: number,
+): ScanResult {
+  const dims = buffers.dims;
+  const proj = new Float32Array(buffers.projections);
+  const layers = new Uint8Array(buffers.layers);
+  const entities = new Int32Array(buffers.entities);
+  const expires = new Float64Array(buffers.expires);
+  const heapScore = new Float64Array(k);
+  const heapRow = new Int32Array(k);
+  let size = 0;
+  const mask = filter.layerMask;
+  const entity = filter.entity;
+  const now = filter.now;
+  for (let row = start; row < end; row++) {
+    const layer = layers[row] as number;
+    if (layer === DELETED || ((mask >> layer) & 1) === 0) continue;
+    if (entity !== ANY_ENTITY && entities[row] !== entity) continue;
+    const exp = expires[row] as number;
+    if (exp > 0 && exp <= now) continue;
+    let dot = 0;
+    const base = row * dims;
+    for (let d = 0; d < dims; d++) dot += (proj[base + d] as number) * (query[d] as number);
+    if (size < k) {
+      // Sift up.
+      let i = size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if ((heapScore[parent] as number) <= dot) break;
+        heapScore[i] = heapScore[parent] as number;
+        heapRow[i] = heapRow[parent] as number;
+        i = parent;
+      }
+      heapScore[i] = dot;
+      heapRow[i] = row;
+    } else if (dot > (heapScore[0] as number)) {
+      // Replace the minimum and sift down.
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= size) break;
+        const r = l + 1;
+        const c = r < size && (heapScore[r] as number) < (heapScore[l] as number) ? r : l;
+        if ((heapScore[c] as number) >= dot) break;
+        heapScore[i] = heapScore[c] as number;
+        heapRow[i] = heapRow[c] as number;
+        i = c;
+      }
+      heapScore[i] = dot;
+      heapRow[i] = row;
+    }
+  }
+  const order = Array.from({ length: size }, (_, i) => i).sort(
+    (a, b) => (heapScore[b] as number) - (heapScore[a] as number),
+  );
+  return { rows: order.map((i) => heapRow[i] as number), scores: order.map((i) => heapScore[i] as number) };
+}
+
+/** Seeded PRNG (mulberry32) so the projection is the same on every start. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface RowMeta {
+  seq: number;
+  layer: Layer;
+  entityId: string | null;
+  expiresAt: number | null;
+}
+
+export class VectorIndex {
+  readonly sourceDims: number;
+  readonly dims = PROJECTED_DIMS;
+  count = 0;
+  private capacity: number;
+  private buffers: IndexBuffers;
+  private proj: Float32Array;
+  private layers: Uint8Array;
+  private entities: Int32Array;
+  private expires: Float64Array;
+  private seqs: Float64Array;
+  private readonly rowOfSeq = new Map<number, number>();
+  private readonly entityCodes = new Map<string, number>();
+  /** Sparse projection matrix as (source index, sign) lists per output dimension. */
+  private readonly plan: Array<{ idx: Int32Array; sign: Float32Array }>;
+
+  constructor(sourceDims: number, initialCapacity = 1024, seed = 0x6a616d65) {
+    this.sourceDims = sourceDims;
+    this.capacity = Math.max(16, initialCapacity);
+    this.buffers = this.allocate(this.capacity);
+    this.proj = new Float32Array(this.buffers.projections);
+    this.layers = new Uint8Array(this.buffers.layers);
+    this.entities = new Int32Array(this.buffers.entities);
+    this.expires = new Float64Array(this.buffers.expires);
+    this.seqs = new Float64Array(this.capacity);
+    const random = mulberry32(seed);
+    const scale = Math.sqrt(3 / PROJECTED_DIMS);
+    this.plan = [];
+    for (let d = 0; d < PROJECTED_DIMS; d++) {
+      const idx: number[] = [];
+      const sign: number[] = [];
+      for (let j = 0; j < sourceDims; j++) {
+        const u = random();
+        if (u < 1 / 6) {
+          idx.push(j);
+          sign.push(scale);
+        } else if (u < 1 / 3) {
+          idx.push(j);
+          sign.push(-scale);
+        }
+      }
+      this.plan.push({ idx: Int32Array.from(idx), sign: Float32Array.from(sign) });
+    }
+  }
+
+  private allocate(capacity: number): IndexBuffers {
+    return {
+      dims: PROJECTED_DIMS,
+      projections: new SharedArrayBuffer(capacity * PROJECTED_DIMS * 4),
+      layers: new SharedArrayBuffer(capacity),
+      entities: new SharedArrayBuffer(capacity * 4),
+      expires: new SharedArrayBuffer(capacity * 8),
+    };
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const next = this.allocate(capacity);
+    new Float32Array(next.projections).set(this.proj);
+    new Uint8Array(next.layers).set(this.layers);
+    new Int32Array(next.entities).set(this.entities);
+    new Float64Array(next.expires).set(this.expires);
+    const seqs = new Float64Array(capacity);
+    seqs.set(this.seqs);
+    this.capacity = capacity;
+    this.buffers = next;
+    this.proj = new Float32Array(next.projections);
+    this.layers = new Uint8Array(next.layers);
+    this.entities = new Int32Array(next.entities);
+    this.expires = new Float64Array(next.expires);
+    this.seqs = seqs;
+  }
+
+  /** Projects a full embedding to the index space, normalised. */
+  project(v: Float32Array): Float32Array {
+    const out = new Float32Array(PROJECTED_DIMS);
+    let norm = 0;
+    for (let d = 0; d < PROJECTED_DIMS; d++) {
+      const { idx, sign } = this.plan[d] as { idx: Int32Array; sign: Float32Array };
+      let s = 0;
+      for (let i = 0; i < idx.length; i++) s += (v[idx[i] as number] ?? 0) * (sign[i] as number);
+      out[d] = s;
+      norm += s * s;
+    }
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let d = 0; d < PROJECTED_DIMS; d++) out[d] = (out[d] as number) * inv;
+    }
+    return out;
+  }
+
+  entityCode(entityId: string | null, create = false): number {
+    if (entityId === null) return NO_ENTITY;
+    let code = this.entityCodes.get(entityId);
+    if (code === undefined) {
+      if (!create) return -3; // matches no row
+      code = this.entityCodes.size;
+      this.entityCodes.set(entityId, code);
+    }
+    return code;
+  }
+
+  add(meta: RowMeta, embedding: Float32Array): void {
+    if (embedding.length !== this.sourceDims) return;
+    if (this.rowOfSeq.has(meta.seq)) {
+      this.update(meta.seq, meta);
+      return;
+    }
+    if (this.count === this.capacity) this.grow();
+    const row = this.count++;
+    this.proj.set(this.project(embedding), row * PROJECTED_DIMS);
+    this.layers[row] = LAYER_CODE[meta.layer];
+    this.entities[row] = this.entityCode(meta.entityId, true);
+    this.expires[row] = meta.expiresAt ?? 0;
+    this.seqs[row] = meta.seq;
+    this.rowOfSeq.set(meta.seq, row);
+  }
+
+  update(seq: number, changes: { layer?: Layer; expiresAt?: number | null }): void {
+    const row = this.rowOfSeq.get(seq);
+    if (row === undefined) return;
+    if (changes.layer !== undefined) this.layers[row] = LAYER_CODE[changes.layer];
+    if (changes.expiresAt !== undefined) this.expires[row] = changes.expiresAt ?? 0;
+  }
+
+  remove(seq: number): void {
+    const row = this.rowOfSeq.get(seq);
+    if (row === undefined) return;
+    this.layers[row] = DELETED;
+    this.rowOfSeq.delete(seq);
+  }
+
+  has(seq: number): boolean {
+    return this.rowOfSeq.has(seq);
+  }
+
+  /** Live rows. */
+  get size(): number {
+    return this.rowOfSeq.size;
+  }
+
+  seqOfRow(row: number): number {
+    return this.seqs[row] as number;
+  }
+
+  get shared(): IndexBuffers {
+    return this.buffers;
+  }
+}
