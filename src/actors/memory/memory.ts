@@ -540,7 +540,10 @@ export class MemorySystem {
         ? []
         : this.queries.fullTextFiltered(match, input.entityId ?? null, now, this.options.candidates * 2);
     const layers = new Set(input.layers ?? LAYERS);
-    const fused = reciprocalRankFusion([vector.map((v) => v.seq), text]);
+    const fused = reciprocalRankFusion(
+      [vector.map((v) => v.seq), text],
+      [this.options.rank.vector, this.options.rank.text],
+    );
     const hits: Array<RecallHit & { seq: number }> = [];
     for (const [seq, rrf] of fused) {
       const m = this.live(this.queries.bySeq(seq), now);

@@ -5,6 +5,9 @@
  *   Condorcet and individual rank learning methods", SIGIR 2009): score(d) = Σ_r 1 / (k + rank_r(d)),
  *   k = 60, over the full-text (BM25) and vector (cosine) rankings. Robust to the two scores being on
  *   unrelated scales.
+ *   Weighted (vector 1, text 0.25): on the paraphrase fixture in test/fixtures/recall, equal weights
+ *   give recall@5 0.71 (BM25 ranks lexical look-alikes first), 0.25 gives 0.84 and still lets an
+ *   exact token (a code, a name) that only BM25 sees reach the top.
  * - Then a gentle prior for salience and recency: final = rrf × (1 + wS·salience) × (1 + wR·recency),
  *   recency = 2^(−Δt / halfLife) with Δt the time since the memory was last accessed (the forgetting
  *   curve's exponential form; Ebbinghaus 1885, as used by generative-agent memory streams, Park et al.
@@ -15,6 +18,10 @@
 export const RRF_K = 60;
 
 export interface RankWeights {
+  /** Weight of the vector ranking in the fusion. */
+  vector: number;
+  /** Weight of the full-text (BM25) ranking in the fusion. */
+  text: number;
   salience: number;
   recency: number;
   /** Half-life of the recency prior in ms. */
@@ -22,20 +29,30 @@ export interface RankWeights {
 }
 
 export const DEFAULT_RANK_WEIGHTS: RankWeights = Object.freeze({
+  vector: 1,
+  text: 0.25,
   salience: 0.25,
   recency: 0.25,
   halfLifeMs: 7 * 86_400_000,
 });
 
-/** Fuses rankings (each a list of ids, best first) into one score per id. */
-export function reciprocalRankFusion<T>(rankings: ReadonlyArray<readonly T[]>, k = RRF_K): Map<T, number> {
+/**
+ * Fuses rankings (each a list of ids, best first) into one score per id; `weights` scale each
+ * ranking's contribution (weighted RRF, as hybrid search engines expose it).
+ */
+export function reciprocalRankFusion<T>(
+  rankings: ReadonlyArray<readonly T[]>,
+  weights: readonly number[] = [],
+  k = RRF_K,
+): Map<T, number> {
   const scores = new Map<T, number>();
-  for (const ranking of rankings) {
+  rankings.forEach((ranking, r) => {
+    const w = weights[r] ?? 1;
     for (let i = 0; i < ranking.length; i++) {
       const id = ranking[i] as T;
-      scores.set(id, (scores.get(id) ?? 0) + 1 / (k + i + 1));
+      scores.set(id, (scores.get(id) ?? 0) + w / (k + i + 1));
     }
-  }
+  });
   return scores;
 }
 
