@@ -8,9 +8,12 @@
  *     "A Simple but Tough-to-Beat Baseline for Sentence Embeddings", ICLR 2017: each word counts
  *     a / (a + p(w)). p(w) is estimated from the word's frequency rank r (the asset's row order) with
  *     Zipf's law, p(r) = 1 / ((r + 1) * H), H = ln(V) + 0.5772 the harmonic number of the source
- *     vocabulary (V = 400k). The common-component removal of SIF is done offline on the vocabulary
- *     ("all-but-the-top", Mu & Viswanath, ICLR 2018; see scripts/build-word-vectors.mjs), so nothing is
- *     removed here. Words missing from the vocabulary are retried after light suffix stripping.
+ *     vocabulary (V = 400k). Function words (ENGLISH_STOP_WORDS) are left out of this block. SIF's
+ *     common-component removal is done in two parts without a sentence corpus: offline, the word vectors
+ *     had their mean and top 4 principal components removed ("all-but-the-top", Mu & Viswanath, ICLR
+ *     2018; scripts/build-word-vectors.mjs); here, the sentence vector's projection on the expected SIF
+ *     sentence vector of the unigram model (sum_w p(w) a/(a+p(w)) v(w), SIF's "common discourse vector"
+ *     c0) is removed. Words missing from the vocabulary are retried after light suffix stripping.
  *  2. words (hashDims dims): signed feature hashing of the (lightly stemmed) tokens, each weighted like
  *     in block 1 (unknown words count 1). After Weinberger et al., "Feature Hashing for Large Scale
  *     Multitask Learning", ICML 2009: bucket = h mod d, sign from another bit of h, so collisions cancel
@@ -56,6 +59,11 @@ export interface BuiltinEmbedderOptions {
   /** Size of each hashed block. Default 128. */
   readonly hashDims?: number;
   readonly weights?: Partial<BuiltinEmbedderWeights>;
+  /** Words left out of the semantic block (they still count, lightly, in the hashed blocks). Default
+   * ENGLISH_STOP_WORDS; an empty set keeps every word. */
+  readonly stopWords?: ReadonlySet<string>;
+  /** Project the common discourse direction out of the semantic block. Default true. */
+  readonly removeCommonComponent?: boolean;
   /** Overrides the id; give a new one whenever options change stored vectors. */
   readonly id?: string;
 }
@@ -156,6 +164,17 @@ export function hashString(s: string, seed: number): number {
   return h >>> 0;
 }
 
+/**
+ * Function words left out of the semantic block: SIF weighting already shrinks them, but question
+ * words and auxiliaries ("when", "which", "do") otherwise still pull queries toward memories that
+ * happen to use them.
+ */
+export const ENGLISH_STOP_WORDS: ReadonlySet<string> = new Set(
+  'a an the and or but if of to in on at for by with from is are was were be been being am i me my we our us you your he his she her it its they their them this that these those what which who whom when where why how do does did doing have has had not no so than then there too very just only also can could would should will shall may might must about after before up down over under into out every each some any most more other such own same again further once here all both few nor off'.split(
+    ' ',
+  ),
+);
+
 const WORD_SEED = 0x9e3779b9;
 const CHAR_SEED = 0x7f4a7c15;
 
@@ -187,6 +206,9 @@ export class BuiltinEmbedder implements EmbeddingProvider {
   readonly weights: BuiltinEmbedderWeights;
   readonly sifA: number;
   #source: WordVectors | (() => WordVectors);
+  #stopWords: ReadonlySet<string>;
+  #removeCommon: boolean;
+  #common: Float32Array | undefined;
   #vectors: WordVectors | undefined;
   /** Per-token lookups (row and weight), memoised: vocabulary and weights never change. */
   #lookup = new Map<string, { row: number | undefined; weight: number; stem: string }>();
@@ -211,6 +233,8 @@ export class BuiltinEmbedder implements EmbeddingProvider {
     this.dimensions = SEMANTIC_DIMS + 2 * hashDims;
     this.id = options.id ?? BUILTIN_EMBEDDER_ID;
     this.#source = options.vectors ?? (() => loadWordVectors());
+    this.#stopWords = options.stopWords ?? ENGLISH_STOP_WORDS;
+    this.#removeCommon = options.removeCommonComponent ?? true;
   }
 
   get vectors(): WordVectors {
@@ -248,7 +272,7 @@ export class BuiltinEmbedder implements EmbeddingProvider {
     const v = new Float32Array(this.dimensions);
     for (const token of tokenize(text)) {
       const { row, weight, stem } = this.#lookupToken(token, vectors);
-      if (row !== undefined) vectors.addRow(row, weight, v, 0);
+      if (row !== undefined && !this.#stopWords.has(token)) vectors.addRow(row, weight, v, 0);
       addHashed(v, wordsAt, d, stem, WORD_SEED, weight);
       const padded = `<${token}>`;
       const grams = Math.max(1, padded.length - 2);
@@ -256,10 +280,34 @@ export class BuiltinEmbedder implements EmbeddingProvider {
       for (let i = 0; i + 3 <= padded.length; i++)
         addHashed(v, charsAt, d, padded.slice(i, i + 3), CHAR_SEED, gw);
     }
+    if (this.#removeCommon) {
+      const c = this.#commonDirection(vectors);
+      let dot = 0;
+      for (let i = 0; i < SEMANTIC_DIMS; i++) dot += v[i]! * c[i]!;
+      for (let i = 0; i < SEMANTIC_DIMS; i++) v[i]! -= dot * c[i]!;
+    }
     normaliseBlock(v, 0, SEMANTIC_DIMS, this.weights.semantic);
     normaliseBlock(v, wordsAt, d, this.weights.words);
     normaliseBlock(v, charsAt, d, this.weights.chars);
     return l2Normalise(v);
+  }
+
+  /**
+   * The expected SIF sentence vector under the unigram model, sum_w p(w) * a/(a + p(w)) * v(w), as a
+   * unit vector: the direction every sentence shares, which SIF's common-component removal targets.
+   * Computed once from the vocabulary (no corpus needed), about 20 ms for 100k words.
+   */
+  #commonDirection(vectors: WordVectors): Float32Array {
+    if (this.#common === undefined) {
+      const c = new Float32Array(SEMANTIC_DIMS);
+      for (let r = 0; r < vectors.count; r++) {
+        if (this.#stopWords.has(vectors.words[r]!)) continue;
+        const p = 1 / ((r + 1) * HARMONIC);
+        vectors.addRow(r, p * (this.sifA / (this.sifA + p)), c, 0);
+      }
+      this.#common = l2Normalise(c);
+    }
+    return this.#common;
   }
 
   #lookupToken(token: string, vectors: WordVectors) {

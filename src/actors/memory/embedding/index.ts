@@ -3,6 +3,7 @@ export {
   BUILTIN_EMBEDDER_ID,
   BuiltinEmbedder,
   DEFAULT_BUILTIN_WEIGHTS,
+  ENGLISH_STOP_WORDS,
   hashString,
   SEMANTIC_DIMS,
   tokenize,
