@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import {
   BuiltinEmbedder,
   cosine,
@@ -128,6 +129,26 @@ test('out-of-vocabulary words still count through hashed word and character feat
   // Inflected forms missing from the vocabulary fall back to a stem.
   assert.equal(loadWordVectors().rowOf('kayaked'), undefined);
   assert.ok((await sim('we kayaked', 'we went by kayak')) > (await sim('we kayaked', 'we went by train')));
+});
+
+test('the embedder runs in a worker thread and gives the same vectors there', async () => {
+  const moduleUrl = new URL('../src/actors/memory/embedding/index.js', import.meta.url).href;
+  const source = `
+    import { parentPort, workerData } from 'node:worker_threads';
+    const { BuiltinEmbedder } = await import(workerData.moduleUrl);
+    const [v] = await new BuiltinEmbedder().embed([workerData.text]);
+    parentPort.postMessage(v);
+  `;
+  const text = 'Pick up the prescription from the pharmacy on Friday';
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), {
+    workerData: { moduleUrl, text },
+  });
+  const fromWorker = await new Promise<Float32Array>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  assert.deepEqual(fromWorker, embedder.embedOne(text));
 });
 
 test('invalid input and aborted signals give coded errors', async () => {
