@@ -12,8 +12,9 @@
  *     common-component removal is done in two parts without a sentence corpus: offline, the word vectors
  *     had their mean and top 4 principal components removed ("all-but-the-top", Mu & Viswanath, ICLR
  *     2018; scripts/build-word-vectors.mjs); here, the sentence vector's projection on the expected SIF
- *     sentence vector of the unigram model (sum_w p(w) a/(a+p(w)) v(w), SIF's "common discourse vector"
- *     c0) is removed. Words missing from the vocabulary are retried after light suffix stripping.
+ *     sentence vector of the unigram model, sum_w p(w) a/(a+p(w)) v(w), is removed (a stand-in for SIF's
+ *     common discourse vector c0, which the paper estimates as the first principal component of a
+ *     corpus's sentence vectors). Words missing from the vocabulary are retried after light suffix stripping.
  *  2. words (hashDims dims): signed feature hashing of the (lightly stemmed) tokens, each weighted like
  *     in block 1 (unknown words count 1). After Weinberger et al., "Feature Hashing for Large Scale
  *     Multitask Learning", ICML 2009: bucket = h mod d, sign from another bit of h, so collisions cancel
