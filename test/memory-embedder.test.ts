@@ -74,6 +74,18 @@ test('tokenize lowercases, splits Unicode words and expands English clitics', ()
   ]);
   assert.deepEqual(tokenize('Straße ÄRZTIN 3pm'), ['straße', 'ärztin', '3pm']);
   assert.deepEqual(tokenize('  ...  '), []);
+  // British spellings become American ones; look-alikes are left alone.
+  assert.deepEqual(tokenize('Favourite colours, the neighbourhood centre; realised, realistic, four hours'), [
+    'favorite',
+    'colors',
+    'the',
+    'neighborhood',
+    'center',
+    'realized',
+    'realistic',
+    'four',
+    'hours',
+  ]);
 });
 
 test('embeddings are deterministic, L2-normalised and of the declared size', async () => {
@@ -88,6 +100,7 @@ test('embeddings are deterministic, L2-normalised and of the declared size', asy
   for (const v of a.slice(0, 3)) assert.ok(Math.abs(norm(v) - 1) < 1e-5);
   assert.equal(norm(a[3]!), 0, 'a text with no words embeds to the zero vector');
   assert.deepEqual(embedder.embedOne(texts[0]!), a[0]);
+  assert.ok((await sim("The user's favourite colour is teal.", "the user's favorite color is teal")) > 0.999);
 });
 
 test('paraphrases land closer than unrelated sentences', async () => {

@@ -87,8 +87,64 @@ const CLITIC_WORD: Record<string, string | undefined> = {
 const NEGATED_BASE: Record<string, string> = { ca: 'can', wo: 'will', sha: 'shall' };
 
 /**
+ * British spellings mapped to American ones, so "favourite colour" and "favorite color" are the same
+ * tokens: the word vectors come from mostly American text, where the American form is the better
+ * trained one. Prefix rules for -our and -re stems (they carry their suffixes: colours -> colors,
+ * neighbourhood -> neighborhood, centres -> centers); whole-word forms for -ise verbs, where a prefix
+ * rule would also hit unrelated words ("realistic"), and for a few single words.
+ */
+const BRITISH_PREFIX: ReadonlyArray<readonly [string, string]> = [
+  ...'colour favour flavour honour humour labour neighbour behaviour harbour rumour vapour odour endeavour armour parlour savour'
+    .split(' ')
+    .map((w) => [w, w.replace(/our$/, 'or')] as const),
+  ...'centre theatre metre litre fibre kilometre centimetre millimetre'
+    .split(' ')
+    .map((w) => [w, w.replace(/re$/, 'er')] as const),
+];
+const BRITISH_WORD = new Map<string, string>([
+  ...'organis realis recognis apologis prioritis summaris optimis customis authoris memoris criticis visualis normalis standardis finalis utilis synchronis minimis maximis categoris emphasis specialis personalis'
+    .split(' ')
+    .flatMap((stem) => {
+      const us = stem.replace(/is$/, 'iz');
+      return ['e', 'ed', 'es', 'ing', 'ation', 'ations', 'er', 'ers'].map(
+        (x) => [stem + x, us + x] as [string, string],
+      );
+    }),
+  ['grey', 'gray'],
+  ['programme', 'program'],
+  ['programmes', 'programs'],
+  ['catalogue', 'catalog'],
+  ['jewellery', 'jewelry'],
+  ['aluminium', 'aluminum'],
+  ['travelled', 'traveled'],
+  ['travelling', 'traveling'],
+  ['traveller', 'traveler'],
+  ['travellers', 'travelers'],
+  ['cancelled', 'canceled'],
+  ['cancelling', 'canceling'],
+  ['licence', 'license'],
+  ['defence', 'defense'],
+  ['offence', 'offense'],
+  ['pyjamas', 'pajamas'],
+  ['paediatric', 'pediatric'],
+  ['paediatrician', 'pediatrician'],
+  ['anaesthetic', 'anesthetic'],
+  ['oestrogen', 'estrogen'],
+  ['diarrhoea', 'diarrhea'],
+]);
+
+/** American spelling of a lowercase token (unchanged when no rule applies). */
+export function americanSpelling(token: string): string {
+  const whole = BRITISH_WORD.get(token);
+  if (whole !== undefined) return whole;
+  for (const [uk, us] of BRITISH_PREFIX) if (token.startsWith(uk)) return us + token.slice(uk.length);
+  return token;
+}
+
+/**
  * Lowercases, applies NFKC, splits on anything that is not a letter, mark or digit (hyphens split),
- * and expands English clitics: "don't" -> do not, "we'll" -> we will, "anna's" -> anna.
+ * expands English clitics ("don't" -> do not, "we'll" -> we will, "anna's" -> anna) and maps common
+ * British spellings to American ones.
  */
 export function tokenize(text: string): string[] {
   const out: string[] = [];
@@ -99,19 +155,19 @@ export function tokenize(text: string): string[] {
   for (const match of normal.matchAll(TOKEN_RE)) {
     const token = match[0];
     if (!token.includes("'")) {
-      out.push(token);
+      out.push(americanSpelling(token));
       continue;
     }
     const clitic = CLITIC_RE.exec(token);
     if (clitic !== null && !clitic[1]!.includes("'")) {
       const suffix = clitic[2]!;
       const base = suffix === "n't" ? (NEGATED_BASE[clitic[1]!] ?? clitic[1]!) : clitic[1]!;
-      out.push(base);
+      out.push(americanSpelling(base));
       const word = CLITIC_WORD[suffix];
       if (word !== undefined) out.push(word);
       continue;
     }
-    for (const part of token.split("'")) if (part.length > 0) out.push(part);
+    for (const part of token.split("'")) if (part.length > 0) out.push(americanSpelling(part));
   }
   return out;
 }
