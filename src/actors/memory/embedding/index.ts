@@ -1,5 +1,6 @@
 export type { BuiltinEmbedderOptions, BuiltinEmbedderWeights } from './builtin.js';
 export {
+  americanSpelling,
   BUILTIN_EMBEDDER_ID,
   BuiltinEmbedder,
   DEFAULT_BUILTIN_WEIGHTS,
