@@ -163,7 +163,7 @@ function refuseTooLarge(k: number, deadlineMs: number, workers: number, path: st
 /** Interleaves `items` into `n` batches (item i goes to batch i mod n): sizes and costs even out. */
 function interleave<T>(items: readonly T[], n: number): T[][] {
   const out: T[][] = Array.from({ length: Math.min(n, items.length) }, () => []);
-  items.forEach((item, i) => out[i % out.length]!.push(item));
+  for (let i = 0; i < items.length; i++) out[i % out.length]!.push(items[i]!);
   return out;
 }
 

@@ -2,5 +2,6 @@
 import type { Route } from '../route.js';
 import health from './health.js';
 import metrics from './metrics.js';
+import phi from './phi.js';
 
-export const allRoutes: readonly Route[] = [...health, ...metrics];
+export const allRoutes: readonly Route[] = [...health, ...metrics, ...phi];
