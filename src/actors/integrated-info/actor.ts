@@ -59,6 +59,11 @@ export interface IntegratedInfoOptions {
   connections?: readonly (readonly [string, string])[];
   /** Deadline of a `phi` request when it gives none (ms). @default 60000 */
   requestDeadlineMs?: number;
+  /**
+   * Replaces the sampling of the runtime's hosts: returns each observed actor's activity for the
+   * tick (tests drive the estimator with it; other sources of activity can too).
+   */
+  sampler?: () => ReadonlyMap<string, boolean>;
 }
 
 export type PhiMethod = 'exact' | 'cut-one';
@@ -209,7 +214,7 @@ export function createIntegratedInfoActor(
   let running: Promise<void> | null = null;
   const isoNow = (): string => new Date(runtime.clock.now()).toISOString();
 
-  const sample = (): void => {
+  const sampleHosts = (): ReadonlyMap<string, boolean> => {
     const activity = new Map<string, boolean>();
     for (const host of runtime.system.hosts()) {
       if (host.name === name) continue;
@@ -218,8 +223,9 @@ export function createIntegratedInfoActor(
       const processed = before === undefined ? false : host.processed > before;
       activity.set(host.name, processed || host.inFlight > 0 || host.mailbox.size > 0);
     }
-    history.record(activity);
+    return activity;
   };
+  const sample = (): void => history.record(options.sampler?.() ?? sampleHosts());
 
   const publish = (snapshot: PhiSnapshot): void => {
     last = snapshot;
