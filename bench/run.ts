@@ -1,17 +1,20 @@
 /**
  * `npm run bench`: runs the benchmark suites and prints a markdown table; `--json FILE` also writes
- * the rows with the machine, Node version and date. `--only actor,ask,pool` picks suites;
+ * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall` picks suites;
  * `--time MS` sets the measuring time per task and round.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { actorThroughput, askRoundTrips, poolOverhead } from './kernel.js';
 import { machine, markdown, type Row } from './lib.js';
+import { recallLatency, storeWrites } from './memory.js';
 
 const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
   actor: actorThroughput,
   ask: askRoundTrips,
   pool: poolOverhead,
+  store: storeWrites,
+  recall: recallLatency,
 };
 
 async function main(): Promise<void> {

@@ -31,7 +31,8 @@ import { JameyError } from '../../runtime/errors.js';
 import type { TaskPool } from '../../runtime/pool.js';
 import type { Store } from '../store/store.js';
 import { lexicallyCompatible } from './dedup.js';
-import { cosine, type EmbeddingProvider } from './embedding/provider.js';
+import type { EmbeddingProvider } from './embedding/provider.js';
+import { loadWordVectors } from './embedding/word-vectors.js';
 import {
   DEFAULT_RANK_WEIGHTS,
   ftsQuery,
@@ -56,7 +57,7 @@ import {
   layerMask,
   type ScanFilter,
   type ScanResult,
-  scanTopK,
+  searchIndex,
   VectorIndex,
 } from './vector-index.js';
 
@@ -164,6 +165,7 @@ export const MEMORY_ACTOR = 'memory';
 export const CONSOLIDATION_ACTOR = 'memory-consolidation';
 
 const SCAN_TASK = fileURLToPath(new URL('./vector-scan-task.js', import.meta.url));
+const FTS_TASK = fileURLToPath(new URL('./fts-task.js', import.meta.url));
 
 interface Problem {
   path: string;
@@ -285,6 +287,8 @@ export class MemorySystem {
   readonly index: VectorIndex;
   private readonly deps: MemoryDeps;
   private readonly inFlight = new Map<string, Promise<StoredMemory>>();
+  /** General-English frequency rank of a word (the word-vector asset is ordered by frequency). */
+  private readonly frequencyRank = (word: string): number | undefined => loadWordVectors().rowOf(word);
   private evicting: Promise<unknown> = Promise.resolve();
 
   constructor(deps: MemoryDeps) {
@@ -298,7 +302,7 @@ export class MemorySystem {
   async loadIndex(): Promise<number> {
     let after = 0;
     for (;;) {
-      const rows = this.queries.vectorsAfter(after, 2000);
+      const rows = this.queries.vectorsAfter(after, 250);
       for (const r of rows) {
         after = r.seq;
         if (r.embedding === null) continue;
@@ -306,7 +310,7 @@ export class MemorySystem {
         new Uint8Array(v.buffer).set(r.embedding);
         this.index.add({ seq: r.seq, layer: r.layer, entityId: r.entity_id, expiresAt: null }, v);
       }
-      if (rows.length < 2000) break;
+      if (rows.length < 250) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return this.index.size;
@@ -462,7 +466,10 @@ export class MemorySystem {
     return memory === undefined ? undefined : { memory, similarity: best.similarity };
   }
 
-  /** Two-stage vector search: coarse projected scan (pool for large indexes), exact re-score. */
+  /**
+   * Two-stage vector search on the shared index (vector-index.ts): in the worker pool for large
+   * indexes, so the event loop never waits on a scan. Similarities are the int8 re-scored cosines.
+   */
   private async vectorCandidates(
     embedding: Float32Array,
     filter: ScanFilter,
@@ -472,40 +479,40 @@ export class MemorySystem {
     const count = index.count;
     if (count === 0) return [];
     const query = index.project(embedding);
-    const k = Math.max(limit, this.options.rerank);
-    const coarse = await this.scan(index.shared, query, filter, count, k);
-    const out: Array<{ seq: number; similarity: number }> = [];
-    for (const row of coarse.rows) {
-      const seq = index.seqOfRow(row);
-      const stored = this.queries.embeddingBySeq(seq);
-      if (stored === undefined) {
-        index.remove(seq); // pruned behind our back: heal the index
-        continue;
-      }
-      if (stored.embedding === null || stored.model !== this.deps.embedder.id) continue;
-      out.push({ seq, similarity: cosine(embedding, stored.embedding) });
-    }
-    out.sort((a, b) => b.similarity - a.similarity);
-    return out.slice(0, limit);
+    const coarseK = Math.max(limit, this.options.rerank);
+    const found = await this.search(index.shared, query, embedding, filter, count, coarseK, limit);
+    return found.rows.map((row, i) => ({ seq: index.seqOfRow(row), similarity: found.scores[i] as number }));
   }
 
-  private async scan(
+  private async search(
     buffers: IndexBuffers,
     query: Float32Array,
+    fullQuery: Float32Array,
     filter: ScanFilter,
     count: number,
+    coarseK: number,
     k: number,
   ): Promise<ScanResult> {
     const pool = this.deps.pool;
-    if (pool === undefined || count <= this.options.poolScanThreshold)
-      return scanTopK(buffers, query, filter, 0, count, k);
+    if (pool === undefined || count <= this.options.poolScanThreshold) {
+      return searchIndex(buffers, query, fullQuery, filter, 0, count, coarseK, k);
+    }
     const parts = Math.max(1, pool.options.maxThreads);
     const size = Math.ceil(count / parts);
     const results = await Promise.all(
       Array.from({ length: parts }, (_, p) =>
         pool.run<ScanResult>(
           { filename: SCAN_TASK, name: 'scan', label: 'memory.scan' },
-          { buffers, query, filter, start: p * size, end: Math.min(count, (p + 1) * size), k },
+          {
+            buffers,
+            query,
+            fullQuery,
+            filter,
+            start: p * size,
+            end: Math.min(count, (p + 1) * size),
+            coarseK,
+            k,
+          },
         ),
       ),
     );
@@ -522,6 +529,26 @@ export class MemorySystem {
     return { rows: order.map((i) => rows[i] as number), scores: order.map((i) => scores[i] as number) };
   }
 
+  /**
+   * FTS5 candidates: on the main thread for small databases, in a worker with its own read-only
+   * connection for large ones (a BM25 query over long posting lists can take tens of milliseconds).
+   */
+  private async fullText(
+    match: string,
+    entityId: string | null,
+    now: number,
+    limit: number,
+  ): Promise<number[]> {
+    const pool = this.deps.pool;
+    if (pool === undefined || this.index.count <= this.options.poolScanThreshold) {
+      return this.queries.fullTextFiltered(match, entityId, now, limit);
+    }
+    return pool.run<number[]>(
+      { filename: FTS_TASK, name: 'fullText', label: 'memory.fts' },
+      { file: this.deps.store.file, match, entityId, now, limit },
+    );
+  }
+
   async recall(raw: RecallInput): Promise<RecallHit[]> {
     const input = validateRecallInput(raw);
     const now = this.now();
@@ -529,24 +556,29 @@ export class MemorySystem {
     const entity = input.entityId === undefined ? ANY_ENTITY : this.index.entityCode(input.entityId);
     const mask = layerMask(input.layers);
     const embedding = await this.embed(input.query);
-    const vector = await this.vectorCandidates(
-      embedding,
-      { entity, layerMask: mask, now },
-      this.options.candidates,
-    );
-    const match = ftsQuery(input.query);
-    const text =
+    const match = ftsQuery(input.query, { frequencyRank: this.frequencyRank });
+    const [vector, text] = await Promise.all([
+      this.vectorCandidates(embedding, { entity, layerMask: mask, now }, this.options.candidates),
       match.length === 0
-        ? []
-        : this.queries.fullTextFiltered(match, input.entityId ?? null, now, this.options.candidates * 2);
+        ? Promise.resolve([])
+        : this.fullText(match, input.entityId ?? null, now, this.options.candidates),
+    ]);
     const layers = new Set(input.layers ?? LAYERS);
     const fused = reciprocalRankFusion(
       [vector.map((v) => v.seq), text],
       [this.options.rank.vector, this.options.rank.text],
     );
+    // The salience and recency priors move a score by at most (1 + wS)(1 + wR), so only the best
+    // fused candidates can reach the top `limit`: look those up, not all of them.
+    const shortlist = [...fused].sort((a, b) => b[1] - a[1]).slice(0, Math.max(20, limit * 4));
     const hits: Array<RecallHit & { seq: number }> = [];
-    for (const [seq, rrf] of fused) {
-      const m = this.live(this.queries.bySeq(seq), now);
+    for (const [seq, rrf] of shortlist) {
+      const record = this.queries.bySeq(seq);
+      if (record === undefined) {
+        this.index.remove(seq); // pruned behind our back: heal the index
+        continue;
+      }
+      const m = this.live(record, now);
       if (m === undefined || !layers.has(m.layer)) continue;
       hits.push({
         seq,

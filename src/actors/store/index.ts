@@ -8,6 +8,7 @@ export {
   type MaintenanceTask,
   openWriterConnection,
   type Pruner,
+  poolCheckpointer,
   STORE_ACTOR,
   Store,
   type StoreMessage,

@@ -28,6 +28,7 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import type { ActorContext, ActorRef, ActorSpec, BatchResult, Behavior } from '../../runtime/actor.js';
 import { JameyError } from '../../runtime/errors.js';
@@ -72,6 +73,16 @@ export interface StoreOptions {
   mailboxCapacity?: number;
   /** Scheduled maintenance; 0 turns it off. @default 3600000 (1 h) */
   maintenanceIntervalMs?: number;
+  /**
+   * Runs WAL checkpoints off the main thread (a worker with its own connection). When set, the
+   * writer's automatic checkpoint — which would copy the WAL into the database inside a COMMIT on
+   * the event loop — is turned off, and this is called after every `checkpointEveryWrites` writes.
+   */
+  checkpointer?: (file: string) => Promise<unknown>;
+  /** @default 1000 */
+  checkpointEveryWrites?: number;
+  /** Past this WAL size the writer checkpoints itself (a checkpointer that cannot keep up). @default 67108864 */
+  maxWalBytes?: number;
   /** Pages freed per incremental vacuum step. @default 2000 */
   vacuumPages?: number;
   writers?: Record<string, WritersFactory>;
@@ -128,6 +139,7 @@ interface WriterState {
 
 function openState(file: string, options: StoreOptions): WriterState {
   const db = openWriterConnection(file, options.busyTimeoutMs);
+  if (options.checkpointer !== undefined) db.pragma('wal_autocheckpoint = 0');
   const writes: Record<string, WriteHandler> = {};
   for (const [domain, factory] of Object.entries(options.writers ?? {})) {
     for (const [name, fn] of Object.entries(factory(db))) writes[`${domain}.${name}`] = fn;
@@ -153,6 +165,31 @@ export function storeActorSpec(options: StoreOptions, stats: StoreStats): ActorS
     mailbox: { capacity: options.mailboxCapacity ?? 10_000 },
     start(ctx: ActorContext): Behavior<StoreMessage, unknown> {
       let state = openState(options.file, options);
+      let writesSinceCheckpoint = 0;
+      let checkpointing = false;
+      const afterCommit = (writes: number): void => {
+        const checkpointer = options.checkpointer;
+        if (checkpointer === undefined) return;
+        writesSinceCheckpoint += writes;
+        if (checkpointing || writesSinceCheckpoint < (options.checkpointEveryWrites ?? 1000)) return;
+        writesSinceCheckpoint = 0;
+        let walBytes = 0;
+        try {
+          walBytes = statSync(`${options.file}-wal`).size;
+        } catch {
+          // No WAL file yet.
+        }
+        if (walBytes > (options.maxWalBytes ?? 64 * 1024 * 1024)) {
+          state.db.pragma('wal_checkpoint(RESTART)');
+          return;
+        }
+        checkpointing = true;
+        checkpointer(options.file)
+          .catch(() => undefined)
+          .finally(() => {
+            checkpointing = false;
+          });
+      };
       const interval = options.maintenanceIntervalMs ?? 3_600_000;
       let timer: unknown;
       const schedule = (): void => {
@@ -231,6 +268,7 @@ export function storeActorSpec(options: StoreOptions, stats: StoreStats): ActorS
         stats.lastBatchSize = to - from;
         stats.commitSeconds += seconds;
         stats.observeBatch?.(to - from, seconds);
+        afterCommit(to - from - failed);
       };
 
       const maintain = (tasks: readonly MaintenanceTask[]): MaintenanceReport => {
@@ -469,4 +507,14 @@ export class Store {
       this.reader.close();
     }
   }
+}
+
+const CHECKPOINT_TASK = fileURLToPath(new URL('./checkpoint-task.js', import.meta.url));
+
+/** A checkpointer for `StoreOptions.checkpointer` that runs in the worker pool. */
+export function poolCheckpointer(pool: {
+  run<T>(task: { filename: string; name: string; label: string }, payload: unknown): Promise<T>;
+}) {
+  return (file: string): Promise<unknown> =>
+    pool.run({ filename: CHECKPOINT_TASK, name: 'checkpoint', label: 'store.checkpoint' }, file);
 }
