@@ -74,7 +74,10 @@ after(async () => {
 
 function expectUpstream(reason: UpstreamErrorDetails['reason'], status?: number) {
   return (err: unknown) => {
-    assert.ok(isJameyError(err, 'JAMEY_ERR_INTERNAL'), String(err));
+    assert.ok(
+      isJameyError(err, reason === 'timeout' ? 'JAMEY_ERR_UPSTREAM_TIMEOUT' : 'JAMEY_ERR_UPSTREAM'),
+      String(err),
+    );
     const details = (err as JameyError).details as UpstreamErrorDetails;
     assert.equal(details.reason, reason);
     if (status !== undefined) assert.equal(details.status, status);
@@ -133,7 +136,7 @@ for (const c of clients) {
     }
   });
 
-  test(`${c.name}: an upstream error status is JAMEY_ERR_INTERNAL with the status in details`, async () => {
+  test(`${c.name}: an upstream error status is JAMEY_ERR_UPSTREAM with the status in details`, async () => {
     mode = 'status-503';
     const client = c.make();
     try {
@@ -192,7 +195,7 @@ for (const c of clients) {
   });
 }
 
-test('an unreachable service is JAMEY_ERR_INTERNAL with reason "network"', async () => {
+test('an unreachable service is JAMEY_ERR_UPSTREAM with reason "network"', async () => {
   // Bind a port, then free it, so nothing listens there.
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));

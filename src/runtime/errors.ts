@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   JAMEY_ERR_TASK_FAILED: { status: 500, message: 'Worker task failed' },
   JAMEY_ERR_STATE_UNREACHABLE: { status: 422, message: 'State cannot be reached under the given TPM' },
   JAMEY_ERR_CONFLICT: { status: 409, message: 'Conflicts with stored data' },
+  JAMEY_ERR_UPSTREAM: { status: 502, message: 'An upstream service failed' },
+  JAMEY_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'An upstream service did not answer in time' },
   JAMEY_ERR_STORAGE_FULL: { status: 507, message: 'The disk is full' },
   JAMEY_ERR_STORE_FAILED: { status: 500, message: 'The database failed' },
   JAMEY_ERR_STORE_VERSION: { status: 500, message: 'The database was written by a newer version' },

@@ -4,7 +4,8 @@
  *
  * Errors: bad input is JAMEY_ERR_VALIDATION; an aborted caller signal is JAMEY_ERR_ABORTED; everything
  * that goes wrong upstream (connection refused, timeout, non-2xx status, malformed body, wrong vector
- * length) is JAMEY_ERR_INTERNAL with `details` = { provider, url, status?, reason, body? }.
+ * length) is JAMEY_ERR_UPSTREAM (a timeout: JAMEY_ERR_UPSTREAM_TIMEOUT) with `details` =
+ * { provider, url, status?, reason, body? }.
  */
 import { Pool } from 'undici';
 import { JameyError } from '../../../runtime/errors.js';
@@ -144,7 +145,7 @@ export abstract class RemoteEmbedder implements EmbeddingProvider {
       ...extra,
     };
     return new JameyError(
-      'JAMEY_ERR_INTERNAL',
+      reason === 'timeout' ? 'JAMEY_ERR_UPSTREAM_TIMEOUT' : 'JAMEY_ERR_UPSTREAM',
       message,
       cause === undefined ? { details } : { cause, details },
     );
