@@ -1,10 +1,20 @@
 /**
- * Single-threaded benchmark of exact big Phi (IIT 3.0) on PyPhi's basic network and seeded random
- * networks of 3 to 7 nodes.
+ * Benchmark of exact big Phi (IIT 3.0) on PyPhi's basic network and seeded random networks of 3 to
+ * 7 nodes: single-threaded, and (`--pool`) through the worker pool.
  *
  *   npm run build
  *   node dist/bench/phi.js [--sizes 3,4,5,6,7] [--per-size 2] [--time-ms 2000] [--json out.json]
  *                          [--networks-out networks.json] [--pyphi pyphi-results.json]
+ *   node dist/bench/phi.js --pool [--threads N] [--sizes ...] [--per-size 2] [--dense 5,6,7]
+ *                          [--deadline-ms 60000] [--repeat 3]
+ *   node dist/bench/phi.js --live [--sizes 3,4,5] [--per-size 4] [--ticks 600]
+ *
+ * `--pool` times each network single-threaded (`computeSia` on this thread), through the pool as one
+ * task (`split: 'never'`) and with all threads (`split: 'auto'`), and reports the speed-up and
+ * whether it finished within the deadline; `--dense` adds fully connected noisy networks (the worst
+ * case), run only through the pool under the deadline. `--live` measures the cut-one approximation
+ * against exact Phi on TPMs estimated the way the live Phi does (Laplace-smoothed frequencies of a
+ * simulated activity sequence).
  *
  * `--networks-out` writes the networks (state-by-node TPM, cm, state) for
  * `bench/pyphi/time_pyphi.py`, which times PyPhi 1.2 on the same inputs; `--pyphi` reads its
@@ -13,8 +23,14 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Bench } from 'tinybench';
 import { computeSia, type SiaResult } from '../src/actors/integrated-info/index.js';
+import { estimateTpm } from '../src/actors/integrated-info/live-estimator.js';
+import { computePhi } from '../src/actors/integrated-info/phi-service.js';
+import { systemClock } from '../src/runtime/clock.js';
+import { toJameyError } from '../src/runtime/errors.js';
+import { TaskPool } from '../src/runtime/pool.js';
 
 export interface BenchNetwork {
   name: string;
@@ -200,10 +216,282 @@ function argValue(args: string[], flag: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+/**
+ * A fully connected network whose every node is a random multiple of 0.1 of ON for every state: every
+ * mechanism is a concept and no cut has Phi = 0, the slowest kind of network of its size.
+ */
+export function denseNetwork(seed: number, n: number): BenchNetwork {
+  const rand = mulberry32(seed * 31 + n);
+  const S = 1 << n;
+  const tpm = Array.from({ length: S }, () => Array.from({ length: n }, () => Math.round(rand() * 10) / 10));
+  const prev = Math.floor(rand() * S);
+  const state = tpm[prev]!.map((p) => (p >= 0.5 ? 1 : 0));
+  const cm = Array.from({ length: n }, () => new Array<number>(n).fill(1));
+  return { name: `dense-${n}-s${seed}`, tpm, cm, state };
+}
+
+export interface PoolBenchRow {
+  name: string;
+  nodes: number;
+  phi: number | null;
+  concepts: number | null;
+  /** Median ms on this thread (`computeSia`); null when not run. */
+  singleMs: number | null;
+  /** Median ms through the pool as one task. */
+  oneTaskMs: number | null;
+  /** Median ms through the pool with all threads. */
+  poolMs: number | null;
+  tasks: number | null;
+  /** singleMs / poolMs. */
+  speedup: number | null;
+  /** Finished within the deadline with all threads, or the error code. */
+  outcome: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeRepeated(repeat: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+export interface PoolBenchOptions {
+  sizes?: number[];
+  perSize?: number;
+  dense?: number[];
+  threads?: number;
+  deadlineMs?: number;
+  repeat?: number;
+}
+
+/**
+ * Single-threaded vs through the pool. Measurements alternate per network (single, one task, all
+ * threads) so that load from other processes hits each alike; the pool's threads are warmed first.
+ */
+export async function runPoolBench(options: PoolBenchOptions = {}): Promise<PoolBenchRow[]> {
+  const threads = options.threads ?? Math.max(1, availableParallelism());
+  const deadlineMs = options.deadlineMs ?? 60_000;
+  const repeat = options.repeat ?? 3;
+  const pool = new TaskPool(
+    { maxThreads: threads, maxQueue: 1024, taskDeadlineMs: deadlineMs, idleTimeoutMs: 600_000 },
+    systemClock,
+  );
+  const rows: PoolBenchRow[] = [];
+  try {
+    const warm = basicNetwork();
+    for (let i = 0; i < 20 * threads; i++) {
+      await Promise.all(
+        Array.from({ length: threads }, () => computePhi(pool, warm, { deadlineMs, split: 'always' })),
+      );
+    }
+    for (const net of benchNetworks(options.sizes ?? [3, 4, 5, 6, 7], options.perSize ?? 2, true)) {
+      let sia: SiaResult | null = null;
+      const k = net.nodes?.length ?? net.state.length;
+      // Fewer repeats for the slow ones: their run-to-run spread is small next to their length.
+      const reps = k >= 6 ? Math.min(repeat, 2) : repeat;
+      const singleMs = await timeRepeated(reps, () => {
+        sia = computeSia(net);
+      });
+      const oneTaskMs = await timeRepeated(reps, () =>
+        computePhi(pool, net, { deadlineMs, workers: 1, split: 'never' }),
+      );
+      let tasks = 0;
+      const poolMs = await timeRepeated(reps, async () => {
+        tasks = (await computePhi(pool, net, { deadlineMs, workers: threads })).tasks;
+      });
+      const s = sia as SiaResult | null;
+      rows.push({
+        name: net.name,
+        nodes: k,
+        phi: s?.phi ?? null,
+        concepts: s?.concepts.length ?? null,
+        singleMs,
+        oneTaskMs,
+        poolMs,
+        tasks,
+        speedup: singleMs / poolMs,
+        outcome: poolMs <= deadlineMs ? 'ok' : 'late',
+      });
+    }
+    for (const n of options.dense ?? []) {
+      const net = denseNetwork(1, n);
+      const t0 = performance.now();
+      try {
+        const r = await computePhi(pool, net, { deadlineMs, workers: threads });
+        rows.push({
+          name: net.name,
+          nodes: n,
+          phi: r.phi,
+          concepts: r.concepts.length,
+          singleMs: null,
+          oneTaskMs: null,
+          poolMs: performance.now() - t0,
+          tasks: r.tasks,
+          speedup: null,
+          outcome: 'ok',
+        });
+      } catch (err) {
+        rows.push({
+          name: net.name,
+          nodes: n,
+          phi: null,
+          concepts: null,
+          singleMs: null,
+          oneTaskMs: null,
+          poolMs: performance.now() - t0,
+          tasks: null,
+          speedup: null,
+          outcome: toJameyError(err).code,
+        });
+      }
+    }
+  } finally {
+    await pool.destroy();
+  }
+  return rows;
+}
+
+const ms = (v: number | null): string => (v === null ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
+
+export function formatPoolTable(rows: PoolBenchRow[], threads: number, deadlineMs: number): string {
+  const lines = [
+    `| network | nodes | Phi | concepts | this thread (ms) | pool, 1 task (ms) | pool, ${threads} threads (ms) | tasks | speed-up | within ${deadlineMs / 1000} s |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|:---:|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.name} | ${r.nodes} | ${r.phi ?? '-'} | ${r.concepts ?? '-'} | ${ms(r.singleMs)} | ${ms(r.oneTaskMs)} | ${ms(
+        r.poolMs,
+      )} | ${r.tasks ?? '-'} | ${r.speedup === null ? '-' : `${r.speedup.toFixed(2)}x`} | ${
+        r.outcome === 'ok' ? 'yes' : `no (${r.outcome})`
+      } |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface LiveErrorRow {
+  nodes: number;
+  samples: number;
+  /** Mean and largest |cut-one - exact|. */
+  meanAbsError: number;
+  maxAbsError: number;
+  /** Mean of |cut-one - exact| / exact over samples with exact > 0. */
+  meanRelError: number;
+  /** Samples where cut-one found the exact value. */
+  exactMatches: number;
+  meanExactPhi: number;
+  exactMs: number;
+  cutOneMs: number;
+}
+
+/**
+ * Simulates `ticks` of activity of a random k-actor system (each actor's next activity a noisy
+ * function of the current joint state), estimates the TPM as the live Phi does (Laplace, alpha = 1)
+ * and computes exact and cut-one Phi of the last state on the same estimate.
+ */
+export function liveErrorBench(sizes: number[], perSize: number, ticks: number): LiveErrorRow[] {
+  const rows: LiveErrorRow[] = [];
+  for (const k of sizes) {
+    const errs: number[] = [];
+    const rels: number[] = [];
+    const exacts: number[] = [];
+    let exactMs = 0;
+    let cutOneMs = 0;
+    for (let seed = 1; seed <= perSize; seed++) {
+      const rand = mulberry32(seed * 104729 + k);
+      const truth = randomNetwork(seed, k);
+      const seq: number[][] = [truth.state];
+      for (let t = 1; t < ticks; t++) {
+        const prev = seq[t - 1]!;
+        let idx = 0;
+        prev.forEach((v, j) => {
+          if (v) idx |= 1 << j;
+        });
+        // The network's own rule with 10 % spontaneous flips, like actors woken by outside events.
+        seq.push(truth.tpm[idx]!.map((p) => ((rand() < p ? 1 : 0) ^ (rand() < 0.1 ? 1 : 0)) as number));
+      }
+      const est = estimateTpm(seq, k, 1);
+      const input = { tpm: est.tpm, state: seq[seq.length - 1]! };
+      let t0 = performance.now();
+      const exact = computeSia(input).phi;
+      exactMs += performance.now() - t0;
+      t0 = performance.now();
+      const approx = computeSia(input, { cutOneApproximation: true }).phi;
+      cutOneMs += performance.now() - t0;
+      errs.push(Math.abs(approx - exact));
+      if (exact > 0) rels.push(Math.abs(approx - exact) / exact);
+      exacts.push(exact);
+    }
+    const mean = (xs: number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+    rows.push({
+      nodes: k,
+      samples: perSize,
+      meanAbsError: mean(errs),
+      maxAbsError: Math.max(...errs),
+      meanRelError: mean(rels),
+      exactMatches: errs.filter((e) => e <= 1e-6).length,
+      meanExactPhi: mean(exacts),
+      exactMs: exactMs / perSize,
+      cutOneMs: cutOneMs / perSize,
+    });
+  }
+  return rows;
+}
+
+export function formatLiveTable(rows: LiveErrorRow[]): string {
+  const lines = [
+    '| nodes | samples | mean exact Phi | mean abs error | max abs error | mean rel error | cut-one = exact | exact (ms) | cut-one (ms) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.nodes} | ${r.samples} | ${r.meanExactPhi.toFixed(4)} | ${r.meanAbsError.toFixed(4)} | ${r.maxAbsError.toFixed(
+        4,
+      )} | ${(100 * r.meanRelError).toFixed(1)} % | ${r.exactMatches}/${r.samples} | ${ms(r.exactMs)} | ${ms(r.cutOneMs)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const sizes = (argValue(args, '--sizes') ?? '3,4,5,6,7').split(',').map(Number);
   const perSize = Number(argValue(args, '--per-size') ?? 2);
+  if (args.includes('--pool')) {
+    const threads = Number(argValue(args, '--threads') ?? Math.max(1, availableParallelism()));
+    const deadlineMs = Number(argValue(args, '--deadline-ms') ?? 60_000);
+    const dense = argValue(args, '--dense')?.split(',').map(Number) ?? [];
+    const rows = await runPoolBench({
+      sizes,
+      perSize,
+      dense,
+      threads,
+      deadlineMs,
+      repeat: Number(argValue(args, '--repeat') ?? 3),
+    });
+    console.log(formatPoolTable(rows, threads, deadlineMs));
+    const jsonOut = argValue(args, '--json');
+    if (jsonOut !== undefined) writeFileSync(jsonOut, JSON.stringify(rows, null, 2));
+    return;
+  }
+  if (args.includes('--live')) {
+    const rows = liveErrorBench(
+      (argValue(args, '--sizes') ?? '3,4,5').split(',').map(Number),
+      Number(argValue(args, '--per-size') ?? 4),
+      Number(argValue(args, '--ticks') ?? 600),
+    );
+    console.log(formatLiveTable(rows));
+    return;
+  }
   const networksOut = argValue(args, '--networks-out');
   if (networksOut !== undefined) {
     writeFileSync(networksOut, JSON.stringify(benchNetworks(sizes, perSize)));
