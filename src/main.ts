@@ -1,26 +1,31 @@
 #!/usr/bin/env node
 /**
  * `jamey` service entry: reads options from the environment (JAMEY_HOST, JAMEY_PORT,
- * JAMEY_DATA_DIR, JAMEY_LOG_LEVEL), starts the runtime and the HTTP server, and shuts down
+ * JAMEY_DATA_DIR, JAMEY_LOG_LEVEL), starts the runtime with its subsystems (jamey.ts) and the HTTP
+ * server, and shuts down
  * gracefully on SIGTERM/SIGINT (stop accepting, drain mailboxes, finish pool tasks).
  */
-import { mkdirSync } from 'node:fs';
 import { buildServer } from './http/server.js';
+import { createJamey, type Jamey } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
 import { optionsFromEnv } from './runtime/options.js';
-import { createRuntime, type Runtime } from './runtime/runtime.js';
 
 async function main(): Promise<void> {
-  let runtime: Runtime;
+  let jamey: Jamey;
   try {
-    runtime = createRuntime(optionsFromEnv(process.env));
+    jamey = createJamey(optionsFromEnv(process.env));
   } catch (err) {
     process.stderr.write(`jamey: ${isJameyError(err) ? err.message : String(err)}\n`);
     process.exit(2);
   }
+  const runtime = jamey.runtime;
   const { host, port, dataDir } = runtime.options;
-  mkdirSync(dataDir, { recursive: true });
-  await runtime.start();
+  try {
+    await jamey.start();
+  } catch (err) {
+    process.stderr.write(`jamey: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
   const server = buildServer(runtime);
   server.on('error', (err: NodeJS.ErrnoException) => {
     process.stderr.write(`jamey: cannot listen on ${host}:${port}: ${err.code ?? err.message}\n`);

@@ -278,6 +278,8 @@ export interface MemoryDeps {
   pool?: TaskPool;
   clock: { now(): number };
   options?: Partial<MemoryOptions>;
+  /** Called with each new incarnation's system once its index is loaded (metrics read it). */
+  onReady?: (system: MemorySystem) => void;
 }
 
 /** The memory system's logic; the actor below owns one instance per incarnation. */
@@ -743,6 +745,7 @@ export function memoryActorSpec(
     async start(): Promise<Behavior<MemoryMessage, unknown>> {
       const memory = new MemorySystem(deps);
       await memory.loadIndex();
+      deps.onReady?.(memory);
       return {
         receive(msg) {
           switch (msg.op) {

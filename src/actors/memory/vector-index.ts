@@ -329,6 +329,17 @@ export class VectorIndex {
     this.rowOfSeq.delete(seq);
   }
 
+  /** Live rows per layer code (one pass over a byte per row: cheap enough for every scrape). */
+  countsByLayerCode(): number[] {
+    const counts = new Array<number>(LAYERS.length).fill(0);
+    const layers = this.layers;
+    for (let row = 0; row < this.count; row++) {
+      const code = layers[row] as number;
+      if (code !== DELETED) counts[code] = (counts[code] as number) + 1;
+    }
+    return counts;
+  }
+
   has(seq: number): boolean {
     return this.rowOfSeq.has(seq);
   }

@@ -157,7 +157,11 @@ function openState(file: string, options: StoreOptions): WriterState {
 }
 
 /** The store actor's spec. `stats` is filled as it works. */
-export function storeActorSpec(options: StoreOptions, stats: StoreStats): ActorSpec<StoreMessage, unknown> {
+export function storeActorSpec(
+  options: StoreOptions,
+  stats: StoreStats,
+  onStop?: () => void,
+): ActorSpec<StoreMessage, unknown> {
   const now = options.now ?? Date.now;
   return {
     name: STORE_ACTOR,
@@ -357,6 +361,7 @@ export function storeActorSpec(options: StoreOptions, stats: StoreStats): ActorS
           } catch {
             // Best effort on the way down.
           }
+          onStop?.();
           state.db.close();
         },
       };
@@ -445,7 +450,9 @@ export class Store {
   constructor(options: StoreOptions) {
     this.file = options.file;
     this.reader = new StoreReader(options.file);
-    this.spec = storeActorSpec(options, this.stats);
+    // Readers close just before the writer, so the writer is the last connection out: it checkpoints
+    // and removes the WAL.
+    this.spec = storeActorSpec(options, this.stats, () => this.reader.close());
   }
 
   /** Registers the store actor with a runtime (or system); call before start. */

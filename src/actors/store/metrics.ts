@@ -1,0 +1,48 @@
+/** Store metrics on the runtime's registry: batch sizes and commit times as they happen, file sizes at scrape time. */
+import { statSync } from 'node:fs';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { Store } from './store.js';
+
+function size(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+export function registerStoreMetrics(registry: Registry, store: Store): void {
+  const registers = [registry];
+  const batch = new Histogram({
+    name: 'jamey_store_batch_size',
+    help: 'Writes committed per transaction (group commit).',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers,
+  });
+  const commit = new Histogram({
+    name: 'jamey_store_commit_seconds',
+    help: 'Time to run and commit one batch of writes.',
+    buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers,
+  });
+  store.stats.observeBatch = (n, seconds) => {
+    batch.observe(n);
+    commit.observe(seconds);
+  };
+  new Gauge({
+    name: 'jamey_store_database_bytes',
+    help: 'Size of the SQLite database file.',
+    registers,
+    collect() {
+      this.set(size(store.file));
+    },
+  });
+  new Gauge({
+    name: 'jamey_store_wal_bytes',
+    help: 'Size of the write-ahead log.',
+    registers,
+    collect() {
+      this.set(size(`${store.file}-wal`));
+    },
+  });
+}
