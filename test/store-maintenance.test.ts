@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { MemoryQueries } from '../src/actors/memory/repository.js';
+import { SCHEMA_VERSION } from '../src/actors/store/migrations.js';
 import { isJameyError } from '../src/runtime/errors.js';
 import { memoryArgs, startStore, tempDir } from './fixtures/store.js';
 
@@ -29,7 +30,7 @@ test('backup with progress, then restore brings back exactly the backed-up state
   const later = memoryArgs();
   await store.write('memory.insert', later);
   const restored = await store.restore(backupFile);
-  assert.equal(restored.schemaVersion, 1);
+  assert.equal(restored.schemaVersion, SCHEMA_VERSION);
   const q = new MemoryQueries(store.reader);
   assert.equal(q.get(later.id), undefined, 'the write after the backup is gone');
   assert.equal(q.get(before[123]!.id)?.content.length, 2000);

@@ -64,7 +64,57 @@ CREATE TRIGGER memories_fts_update AFTER UPDATE OF content ON memories BEGIN
 END;
 `;
 
-export const MIGRATIONS: readonly Migration[] = Object.freeze([{ version: 1, name: 'memories', up: V1 }]);
+/**
+ * Version 2: the security layer and the persistent cache tier.
+ * - api_keys: a key is shown once as `jmy_<id>_<secret>`; only SHA-256(secret) is stored. A rotated
+ *   key keeps working until `expires_at` (the grace period); a revoked key has `revoked_at`.
+ * - audit_log: every refusal, key change and admin action.
+ * - cache_entries: the L3 cache tier, scoped per tenant.
+ */
+const V2 = `
+CREATE TABLE api_keys (
+  id            TEXT    PRIMARY KEY,
+  name          TEXT    NOT NULL,
+  secret_hash   TEXT    NOT NULL,
+  scopes        TEXT    NOT NULL,
+  rate_limit    TEXT,
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER,
+  revoked_at    INTEGER,
+  replaced_by   TEXT,
+  last_used_at  INTEGER
+);
+CREATE INDEX api_keys_created ON api_keys (created_at);
+
+CREATE TABLE audit_log (
+  seq      INTEGER PRIMARY KEY,
+  at       INTEGER NOT NULL,
+  actor    TEXT    NOT NULL,
+  action   TEXT    NOT NULL,
+  target   TEXT,
+  outcome  TEXT    NOT NULL,
+  details  TEXT
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_action_at ON audit_log (action, at);
+
+CREATE TABLE cache_entries (
+  tenant         TEXT    NOT NULL,
+  key            TEXT    NOT NULL,
+  value          BLOB    NOT NULL,
+  created_at     INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  last_access_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant, key)
+) WITHOUT ROWID;
+CREATE INDEX cache_entries_expires ON cache_entries (expires_at);
+CREATE INDEX cache_entries_idle ON cache_entries (last_access_at);
+`;
+
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  { version: 1, name: 'memories', up: V1 },
+  { version: 2, name: 'security and cache', up: V2 },
+]);
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
 
