@@ -68,15 +68,15 @@ export const CUT_ONE_WORST_MS: readonly number[] = [
 ];
 
 /**
- * When `split: 'auto'` splits (measured, see docs/phi.md): systems of fewer than
- * `SPLIT_FROM_NODES` nodes run as one task; from there the concepts are split across workers only
- * from `CONCEPT_SPLIT_FROM_NODES` nodes (below, the shared repertoire cache of one worker beats two
- * cold ones), and the cuts only when the cause-effect structure has at least
- * `CUT_SPLIT_MIN_CONCEPTS` concepts (a cut costs roughly the square of the concept count; with fewer
- * concepts the per-task set-up costs more than the cuts).
+ * When `split: 'auto'` splits (measured, see docs/phi.md). Systems of fewer than
+ * `SPLIT_FROM_NODES` nodes run as one task. From there, a first task computes the concepts and,
+ * when there are fewer than `CUT_SPLIT_MIN_CONCEPTS` of them, finishes the analysis itself (a cut
+ * costs roughly the square of the concept count: with few concepts the round trips and cold caches
+ * of a split cost more than the cuts); otherwise the cuts are spread over the workers. From
+ * `CONCEPT_SPLIT_FROM_NODES` nodes the concepts too are spread over the workers.
  */
 export const SPLIT_FROM_NODES = 5;
-export const CONCEPT_SPLIT_FROM_NODES = 6;
+export const CONCEPT_SPLIT_FROM_NODES = 8;
 export const CUT_SPLIT_MIN_CONCEPTS = 16;
 
 /** Candidate subsystems of at most this many nodes are analysed in batches, not one per task. */
@@ -260,14 +260,23 @@ async function siaSplit(
   k: number,
   always: boolean,
 ): Promise<SiaResult> {
-  const mechanisms = listMechanisms(input);
-  const batches =
-    always || k >= CONCEPT_SPLIT_FROM_NODES ? interleave(mechanisms, job.workers) : [mechanisms];
-  const conceptBatches = await allOrAbort(
-    job,
-    batches.map((b) => job.run<ConceptJson[]>('concepts', { input, mechanisms: b })),
-  );
-  const ces = mergeConcepts(conceptBatches);
+  let ces: ConceptJson[];
+  if (always || k >= CONCEPT_SPLIT_FROM_NODES) {
+    const batches = interleave(listMechanisms(input), job.workers);
+    const conceptBatches = await allOrAbort(
+      job,
+      batches.map((b) => job.run<ConceptJson[]>('concepts', { input, mechanisms: b })),
+    );
+    ces = mergeConcepts(conceptBatches);
+  } else {
+    const first = await job.run<{ result: SiaResult } | { ces: ConceptJson[] }>('siaOrCes', {
+      input,
+      options,
+      splitFromConcepts: CUT_SPLIT_MIN_CONCEPTS,
+    });
+    if ('result' in first) return first.result;
+    ces = first.ces;
+  }
   if (ces.length === 0) return buildSiaResult(input, ces, []);
   const cutList = listCuts(input, options);
   const splitCuts = always || ces.length >= CUT_SPLIT_MIN_CONCEPTS;
@@ -378,6 +387,9 @@ export async function computePhi(
   const cutOne = options.cutOneApproximation === true;
   const siaOptions: SiaOptions = cutOne ? { cutOneApproximation: true } : {};
   const method = cutOne ? 'cut-one' : 'exact';
+  if (typeof input !== 'object' || input === null) {
+    throw invalid('invalid input', [{ path: '', problem: 'must be an object with tpm and state' }]);
+  }
   // Validation on this thread is linear in the input; everything exponential happens in workers.
   const net: PreparedNetwork = prepareNetwork(input);
   let k: number;

@@ -14,10 +14,15 @@ import {
   type CutResult,
   computeConcepts,
   computeSia,
+  conceptToJson,
   evaluateCuts,
+  isTriviallyReducibleInput,
+  prepareSubsystem,
   type SiaOptions,
   type SiaResult,
   type SubsystemInput,
+  siaOfPrepared,
+  unpartitionedCes,
 } from './big-phi.js';
 import { candidateSubsystems } from './complex.js';
 
@@ -57,6 +62,33 @@ export interface CutBatchResult {
 
 /** Whole system irreducibility analysis of one subsystem (small systems, one worker). */
 export const sia = defineTask(({ input, options }: SiaPayload): SiaResult => computeSia(input, options));
+
+export interface SiaOrCesPayload {
+  input: SubsystemInput;
+  options?: SiaOptions;
+  /** From this many concepts on, the cuts are worth spreading over the pool. */
+  splitFromConcepts: number;
+}
+
+/**
+ * The unpartitioned cause-effect structure, and then either the whole analysis in this worker (few
+ * concepts: the cuts are cheap and reuse this worker's caches) or the structure itself, for the
+ * caller to spread the cuts over the pool. Saves a round trip and a cold cache when splitting would
+ * not pay, which is known only once the concepts are.
+ */
+export const siaOrCes = defineTask(
+  ({
+    input,
+    options,
+    splitFromConcepts,
+  }: SiaOrCesPayload): { result: SiaResult } | { ces: ConceptJson[] } => {
+    if (isTriviallyReducibleInput(input)) return { result: computeSia(input, options) };
+    const sub = prepareSubsystem(input);
+    const ces = unpartitionedCes(sub);
+    if (ces.length < splitFromConcepts) return { result: siaOfPrepared(sub, options) };
+    return { ces: ces.map((c) => conceptToJson(c, sub.ctx)) };
+  },
+);
 
 /** Analyses of a batch of candidate subsystems of one network (major complex). */
 export const siaBatch = defineTask(({ input, subsystems, options }: SiaBatchPayload): SiaResult[] =>
