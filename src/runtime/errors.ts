@@ -38,6 +38,11 @@ export const ERROR_CODES = {
   JAMEY_ERR_STORAGE_FULL: { status: 507, message: 'The disk is full' },
   JAMEY_ERR_STORE_FAILED: { status: 500, message: 'The database failed' },
   JAMEY_ERR_STORE_VERSION: { status: 500, message: 'The database was written by a newer version' },
+  JAMEY_ERR_UNAUTHENTICATED: { status: 401, message: 'Missing or invalid API key' },
+  JAMEY_ERR_FORBIDDEN: { status: 403, message: 'The API key lacks the scope for this request' },
+  JAMEY_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  JAMEY_ERR_BANNED: { status: 429, message: 'The client address is temporarily banned' },
+  JAMEY_ERR_OVERLOADED: { status: 503, message: 'The server is overloaded' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
