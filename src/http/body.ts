@@ -11,9 +11,13 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export async function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new JameyError('JAMEY_ERR_VALIDATION', 'the request body must be JSON (Content-Type: application/json)', {
-      details: [{ path: '', problem: `unsupported content type "${type}"` }],
-    });
+    throw new JameyError(
+      'JAMEY_ERR_UNSUPPORTED_MEDIA_TYPE',
+      'the request body must be JSON (Content-Type: application/json)',
+      {
+        details: [{ path: '', problem: `unsupported content type "${type}"` }],
+      },
+    );
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
@@ -29,14 +33,20 @@ export async function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT)
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.length === 0) {
-    throw new JameyError('JAMEY_ERR_VALIDATION', 'the request body is empty', { details: [{ path: '', problem: 'empty body' }] });
+    throw new JameyError('JAMEY_ERR_VALIDATION', 'the request body is empty', {
+      details: [{ path: '', problem: 'empty body' }],
+    });
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new JameyError('JAMEY_ERR_VALIDATION', `the request body is not valid JSON: ${(err as Error).message}`, {
-      details: [{ path: '', problem: 'invalid JSON' }],
-    });
+    throw new JameyError(
+      'JAMEY_ERR_VALIDATION',
+      `the request body is not valid JSON: ${(err as Error).message}`,
+      {
+        details: [{ path: '', problem: 'invalid JSON' }],
+      },
+    );
   }
 }
 

@@ -19,9 +19,14 @@ export interface RequestContext {
 /** A handler either writes the response itself or returns a value sent as JSON (200). */
 export type Handler = (ctx: RequestContext) => unknown | Promise<unknown>;
 
+/** The permission a route needs; `null` for public routes (health, readiness, metrics). */
+export type Scope = 'chat' | 'memory:read' | 'memory:write' | 'admin';
+
 export interface Route {
   readonly method: Method;
   readonly path: string;
+  /** @default null (public) */
+  readonly scope?: Scope | null;
   /** Bounded label for metrics: the pattern, never the raw path. @default path */
   readonly name?: string;
   readonly handler: Handler;

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   JAMEY_ERR_NOT_FOUND: { status: 404, message: 'Not found' },
   JAMEY_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   JAMEY_ERR_PAYLOAD_TOO_LARGE: { status: 413, message: 'Request body too large' },
+  JAMEY_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported media type' },
   JAMEY_ERR_MAILBOX_FULL: { status: 503, message: 'Actor mailbox is full' },
   JAMEY_ERR_ACTOR_STOPPED: { status: 503, message: 'Actor is not running' },
   JAMEY_ERR_ACTOR_NOT_FOUND: { status: 500, message: 'No actor with that name' },
