@@ -1,14 +1,20 @@
 /**
  * Reading JSON request bodies with a hard size cap: the body is refused (413-class validation error)
  * as soon as it passes the cap, before it is buffered whole; malformed JSON is a 400 naming the
- * problem. Until the security layer lands, the cap is per call (default 1 MiB).
+ * problem. The cap is the server's `http.maxBodyBytes` (default 1 MiB) unless a route passes its own.
  */
 import type { IncomingMessage } from 'node:http';
 import { JameyError } from '../runtime/errors.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-export async function readJson(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+/** Set by the server on each request: the configured body cap (`http.maxBodyBytes`). */
+export const BODY_LIMIT = Symbol('jamey.bodyLimit');
+
+export async function readJson(
+  req: IncomingMessage,
+  limit = (req as IncomingMessage & { [BODY_LIMIT]?: number })[BODY_LIMIT] ?? DEFAULT_BODY_LIMIT,
+): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new JameyError(

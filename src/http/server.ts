@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { JameyError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { BODY_LIMIT } from './body.js';
 import { sendError, sendJson } from './respond.js';
 import type { Route } from './route.js';
 import { Router } from './router.js';
@@ -73,14 +74,27 @@ export function buildServer(runtime: Runtime, routes: readonly Route[] = allRout
       for (const w of waiters) w();
     }
   };
-  const server = createServer((req, res) => {
-    inFlight++;
-    res.once('close', done);
-    void handle(req, res);
-  }) as JameyServer;
+  const http = runtime.options.http;
+  const server = createServer(
+    {
+      maxHeaderSize: http.maxHeaderBytes,
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      keepAliveTimeout: http.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above; its default (30 s) would let a slowloris
+      // client hold a connection far past headersTimeout.
+      connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs),
+    },
+    (req, res) => {
+      (req as IncomingMessage & { [BODY_LIMIT]?: number })[BODY_LIMIT] = http.maxBodyBytes;
+      inFlight++;
+      res.once('close', done);
+      void handle(req, res);
+    },
+  ) as JameyServer;
 
   let shutdown: Promise<void> | undefined;
-  server.shutdown = (drainTimeoutMs = 10_000) => {
+  server.shutdown = (drainTimeoutMs = http.drainTimeoutMs) => {
     shutdown ??= (async () => {
       closing = true;
       // Drain: in-flight requests finish; anything new (on a kept-alive or a new connection) gets

@@ -58,6 +58,21 @@ export interface PoolOptions {
   idleTimeoutMs: number;
 }
 
+export interface HttpOptions {
+  /** Time to receive a request's headers; slower clients (slowloris) are cut. @default 10000 */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, body included. @default 30000 */
+  requestTimeoutMs: number;
+  /** Idle time of a kept-alive connection. @default 5000 */
+  keepAliveTimeoutMs: number;
+  /** Largest request header block, in bytes. @default 16384 */
+  maxHeaderBytes: number;
+  /** Largest request body, in bytes. @default 1048576 */
+  maxBodyBytes: number;
+  /** Time to drain in-flight requests on shutdown. @default 10000 */
+  drainTimeoutMs: number;
+}
+
 export interface RuntimeOptions {
   /** HTTP host (env JAMEY_HOST). @default '127.0.0.1' */
   host: string;
@@ -79,6 +94,8 @@ export interface RuntimeOptions {
   pool: PoolOptions;
   /** How long `close()` waits for mailboxes to drain before it destroys what is left, in ms. @default 10000 */
   shutdownTimeoutMs: number;
+  /** The HTTP front end's limits. */
+  http: HttpOptions;
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -107,6 +124,14 @@ export function defaultOptions(): RuntimeOptions {
       idleTimeoutMs: 30_000,
     },
     shutdownTimeoutMs: 10_000,
+    http: {
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxHeaderBytes: 16_384,
+      maxBodyBytes: 1_048_576,
+      drainTimeoutMs: 10_000,
+    },
   };
 }
 
@@ -271,7 +296,22 @@ export function resolveOptions(input: RuntimeOptionsInput = {}): Readonly<Runtim
       idleTimeoutMs: c.number('pool.idleTimeoutMs', pool.idleTimeoutMs, 0, Number.POSITIVE_INFINITY),
     },
     shutdownTimeoutMs: c.number('shutdownTimeoutMs', merged.shutdownTimeoutMs, 0, 3_600_000),
+    http: {
+      headersTimeoutMs: c.integer('http.headersTimeoutMs', merged.http.headersTimeoutMs, 100, 3_600_000),
+      requestTimeoutMs: c.integer('http.requestTimeoutMs', merged.http.requestTimeoutMs, 100, 3_600_000),
+      keepAliveTimeoutMs: c.integer('http.keepAliveTimeoutMs', merged.http.keepAliveTimeoutMs, 0, 3_600_000),
+      maxHeaderBytes: c.integer('http.maxHeaderBytes', merged.http.maxHeaderBytes, 1024, 1_048_576),
+      maxBodyBytes: c.integer('http.maxBodyBytes', merged.http.maxBodyBytes, 1024, 1_073_741_824),
+      drainTimeoutMs: c.integer('http.drainTimeoutMs', merged.http.drainTimeoutMs, 0, 3_600_000),
+    },
   };
+  if (resolved.http.requestTimeoutMs < resolved.http.headersTimeoutMs) {
+    c.fail(
+      'http.requestTimeoutMs',
+      `at least http.headersTimeoutMs (${resolved.http.headersTimeoutMs})`,
+      merged.http.requestTimeoutMs,
+    );
+  }
   c.throwIfAny();
   return deepFreeze(resolved);
 }
