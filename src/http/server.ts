@@ -25,6 +25,18 @@ export interface JameyServer extends Server {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** The request target as a URL: origin-form ("/path?q") as sent, even "//x"; absolute-form accepted. */
+function requestUrl(target: string | undefined): URL {
+  const raw = target ?? '/';
+  try {
+    return raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw);
+  } catch {
+    throw new JameyError('JAMEY_ERR_VALIDATION', 'the request target is not a valid URL', {
+      details: [{ path: '', problem: 'invalid request target' }],
+    });
+  }
+}
+
 export function buildServer(runtime: Runtime, routes: readonly Route[] = allRoutes): JameyServer {
   const router = new Router(routes);
   let closing = false;
@@ -40,7 +52,7 @@ export function buildServer(runtime: Runtime, routes: readonly Route[] = allRout
       return;
     }
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = requestUrl(req.url);
       const { route, params } = router.match(req.method ?? 'GET', url.pathname);
       const result = await route.handler({ runtime, req, res, requestId, url, params });
       if (!res.writableEnded && !res.headersSent) {
