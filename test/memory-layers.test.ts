@@ -239,3 +239,16 @@ test('lexical compatibility accepts spelling variants and word order, refuses ch
   assert.ok(!lexicallyCompatible('Room 101', 'Room 102'));
   assert.ok(!lexicallyCompatible('Sam is allergic to peanuts', 'Sam is allergic to shellfish'));
 });
+
+test('the consolidation actor consolidates on its interval, under supervision', async () => {
+  const m = await startMemory({}, { consolidationIntervalMs: 30 });
+  const salient = await m.memory.store('short-term', 'The vet appointment for Miso moved to Thursday.', {
+    salience: 0.9,
+  });
+  for (let i = 0; i < 100 && (await m.memory.get(salient.id)).layer !== 'working'; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal((await m.memory.get(salient.id)).layer, 'working');
+  assert.equal(m.system.supervision().find((c) => c.name === 'memory-consolidation')?.status, 'running');
+  await m.close();
+});

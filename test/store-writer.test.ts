@@ -6,7 +6,7 @@ import { MemoryQueries } from '../src/actors/memory/repository.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../src/actors/store/migrations.js';
 import { openWriterConnection } from '../src/actors/store/store.js';
 import { isJameyError } from '../src/runtime/errors.js';
-import { memoryArgs, startStore, tempDir } from './fixtures/store.js';
+import { memoryArgs, newSystem, startStore, tempDir } from './fixtures/store.js';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
@@ -142,5 +142,39 @@ test('many actors writing at once: every write lands exactly once', async () => 
   const q = new MemoryQueries(store.reader);
   assert.equal(q.countByLayer()['long-term'], 1000);
   assert.equal(q.list({ entityId: 'writer-7' }, Number.MAX_SAFE_INTEGER, 100).length, 50);
+  await system.close();
+});
+
+test('concurrent writes from many actors through the one writer', async () => {
+  const file = join(tmp.dir, 'actors.db');
+  const { store, system } = await startStore(file);
+  // Ten actors share nothing but the store; each writes 40 rows on one message.
+  const other = newSystem();
+  const refs = Array.from({ length: 10 }, (_, a) =>
+    other.spawn<number, string[]>({
+      name: `writer-${a}`,
+      start: () => ({
+        receive: async (n) => {
+          const ids: string[] = [];
+          await Promise.all(
+            Array.from({ length: n }, async () => {
+              const args = memoryArgs({ entityId: `actor-${a}` });
+              await store.write('memory.insert', args);
+              ids.push(args.id);
+            }),
+          );
+          return ids;
+        },
+      }),
+    }),
+  );
+  await other.start();
+  const ids = (await Promise.all(refs.map((r) => r.ask(40)))).flat();
+  assert.equal(new Set(ids).size, 400);
+  const q = new MemoryQueries(store.reader);
+  for (let a = 0; a < 10; a++)
+    assert.equal(q.list({ entityId: `actor-${a}` }, Number.MAX_SAFE_INTEGER, 100).length, 40);
+  assert.ok(store.stats.batches < 400, `${store.stats.batches} transactions for 400 writes`);
+  await other.close();
   await system.close();
 });
