@@ -224,7 +224,11 @@ export class SecurityLayer {
       registers,
     });
     this.refusals = {} as Record<RefusalReason, Counter.Internal>;
-    for (const r of REFUSAL_REASONS) this.refusals[r] = refusals.labels({ reason: r });
+    for (const r of REFUSAL_REASONS) {
+      // Every reason is exported from the start (at 0), so rate() sees the first refusal.
+      refusals.inc({ reason: r }, 0);
+      this.refusals[r] = refusals.labels({ reason: r });
+    }
     this.auditFailures = new Counter({
       name: 'jamey_security_audit_failures_total',
       help: 'Audit entries that could not be written (store failure or buffer full).',
