@@ -172,6 +172,8 @@ test('no secret in audit rows, metrics or admin audit details; lost audit writes
     const secret = parseToken(token)!.secret;
     const base = { ip: '192.0.2.99', method: 'GET', route: '/v1/memories', scope: 'memory:write' as const };
     f.layer.admit({ ...base, authorization: `Bearer ${token}` }); // 403
+    // A raw URL with a key in it, passed by mistake as the route, is masked too.
+    f.layer.admit({ ...base, route: `/v1/memories?key=${token}`, authorization: `Bearer ${token}` });
     f.layer.auditAdmin({ keyId: key.id, tenant: key.id, scopes: ['admin'] }, 'backup', 'jamey.db', 'ok', {
       note: `called with ${token}`,
       authorization: `Bearer ${token}`,

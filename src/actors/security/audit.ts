@@ -128,14 +128,19 @@ function detailsJson(details: Record<string, unknown> | null | undefined): strin
   return json;
 }
 
+/** A string with anything shaped like an API key masked (a raw URL or header passed by mistake). */
+function mask(value: unknown): string {
+  return String(value).replace(TOKEN_PATTERN, 'jmy_[redacted]');
+}
+
 /** Turns an entry into a row (redacted details, bounded sizes). */
 export function auditRow(entry: AuditEntry, at: number): AuditRow {
   return {
     at,
-    actor: String(entry.actor).slice(0, 200),
-    action: String(entry.action).slice(0, 100),
-    target: entry.target === undefined || entry.target === null ? null : String(entry.target).slice(0, 500),
-    outcome: String(entry.outcome).slice(0, 100),
+    actor: mask(entry.actor).slice(0, 200),
+    action: mask(entry.action).slice(0, 100),
+    target: entry.target === undefined || entry.target === null ? null : mask(entry.target).slice(0, 500),
+    outcome: mask(entry.outcome).slice(0, 100),
     details: detailsJson(entry.details),
   };
 }
