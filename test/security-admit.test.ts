@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { parseToken, securityHeaders } from '../src/actors/security/index.js';
 import { isJameyError } from '../src/runtime/errors.js';
 import { startSecurity } from './fixtures/security.js';
+import { tempDir } from './fixtures/store.js';
 
 const options = { audit: { flushIntervalMs: 3_600_000 }, ddos: { sampleIntervalMs: 3_600_000 } };
 
@@ -234,4 +237,46 @@ test('layer options are validated with names', async () => {
       return true;
     },
   );
+});
+
+test('stopping the actor writes the buffered audit entries before the store closes', async () => {
+  const data = tempDir('jamey-security-stop-');
+  try {
+    const f = await startSecurity({ options, dir: data.dir });
+    f.layer.admit({ ip: '192.0.2.1', method: 'GET', route: '/v1/chat', scope: 'chat' });
+    assert.equal(f.layer.audit.pendingCount, 1);
+    await f.close();
+    const db = new Database(join(data.dir, 'jamey.db'), { readonly: true });
+    const rows = db.prepare("SELECT outcome FROM audit_log WHERE action = 'request.refused'").all();
+    db.close();
+    assert.deepEqual(rows, [{ outcome: 'unauthenticated' }]);
+  } finally {
+    data.cleanup();
+  }
+});
+
+test('the request path is fast: a cached key admitted 50k times well under a second', async () => {
+  const f = await startSecurity({
+    options: {
+      ...options,
+      rateLimit: { defaultLimit: { rps: 1e6, burst: 1e6 } },
+      preAuthIpLimit: { rps: 1e6, burst: 1e6 },
+    },
+  });
+  try {
+    const { token } = await f.client.createKey({ name: 'fast', scopes: ['chat'] });
+    const r = {
+      ip: '192.0.2.3',
+      method: 'POST',
+      route: '/v1/chat',
+      authorization: `Bearer ${token}`,
+      scope: 'chat' as const,
+    };
+    const t0 = performance.now();
+    for (let i = 0; i < 50_000; i++) if (!f.layer.admit(r).ok) assert.fail('refused');
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1000, `${ms.toFixed(0)} ms for 50k (${((ms * 1000) / 50_000).toFixed(2)} µs each)`);
+  } finally {
+    await f.close();
+  }
 });
