@@ -41,6 +41,12 @@ test('TTL per entry is capped by the tier TTL', () => {
   assert.equal(t.get('long'), 'L');
   clock.advance(1);
   assert.equal(t.get('long'), undefined);
+  for (const bad of [0, -1, Number.NaN]) {
+    assert.throws(
+      () => t.set('x', 'X', bad),
+      (e) => isJameyError(e, 'JAMEY_ERR_VALIDATION'),
+    );
+  }
 });
 
 test('TTI: an entry not read for its idle time expires; each read restarts the idle time', () => {

@@ -15,6 +15,7 @@
  */
 import { LRUMapWithDelete } from 'mnemonist';
 import type { Clock } from '../../runtime/clock.js';
+import { JameyError } from '../../runtime/errors.js';
 import type { TierOptions } from './options.js';
 
 interface Entry<V> {
@@ -98,6 +99,9 @@ export class ExpiringLru<V> {
 
   /** Stores `value`; it lives `ttlMs` (capped by the tier's TTL) unless idle longer than the TTI. */
   set(key: string, value: V, ttlMs?: number): void {
+    if (ttlMs !== undefined && !(ttlMs > 0)) {
+      throw new JameyError('JAMEY_ERR_VALIDATION', `cache ttlMs must be a positive number, got ${ttlMs}`);
+    }
     const now = this.#clock.now();
     const ttl = ttlMs === undefined || ttlMs > this.ttlMs ? this.ttlMs : ttlMs;
     if (this.#map.size >= this.capacity && !this.#map.has(key)) this.evictions++;

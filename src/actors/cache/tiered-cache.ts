@@ -384,9 +384,6 @@ export class TieredCache<V> {
       throw new JameyError('JAMEY_ERR_VALIDATION', 'cache value must not be undefined');
     }
     const ttl = options.ttlMs;
-    if (ttl !== undefined && !(ttl > 0)) {
-      throw new JameyError('JAMEY_ERR_VALIDATION', `cache ttlMs must be a positive number, got ${ttl}`);
-    }
     this.l1.set(k, value, ttl);
     if (options.persist !== true || this.#store === undefined) return;
     const l3ttl = Math.min(ttl ?? this.options.l3.ttlMs, this.options.l3.ttlMs);
