@@ -7,7 +7,7 @@
  * Refill is computed lazily from the time since the bucket was last touched, so there are no timers.
  *
  * The answer carries the fields of the IETF draft "RateLimit Fields for HTTP"
- * (draft-ietf-httpapi-ratelimit-headers-06, sections 3 to 5: `RateLimit-Limit` is the quota,
+ * (draft-ietf-httpapi-ratelimit-headers-06: `RateLimit-Limit` is the quota,
  * `RateLimit-Remaining` what is left of it, `RateLimit-Reset` the delay in seconds until it is whole
  * again) and, on a refusal, `Retry-After` in delay-seconds (RFC 9110, section 10.2.3), i.e. the time
  * until one token is back.
