@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { Registry } from 'prom-client';
 import {
   CACHE_QUERIES,
   CACHE_WRITES,
   type CacheStore,
   cacheActorSpec,
   cacheWriters,
+  registerCacheMetrics,
   TieredCache,
 } from '../src/actors/cache/index.js';
 import { migrate } from '../src/actors/store/migrations.js';
@@ -67,6 +69,13 @@ test('L3: a persistent entry survives a restart of the store and is promoted to 
   await second.flush();
   assert.equal(second.l3.writeFailures, 0);
   assert.equal(second.stats().l3.size, 2);
+  const registry = new Registry();
+  registerCacheMetrics(registry, { cache: second });
+  const text = await registry.metrics();
+  assert.match(text, /jamey_cache_hits_total\{tier="l3"\} 2/);
+  assert.match(text, /jamey_cache_misses_total\{tier="l3"\} 2/);
+  assert.match(text, /jamey_cache_size\{tier="l3"\} 2/);
+  assert.match(text, /jamey_cache_l3_write_failures_total 0/);
   await system.close();
 });
 

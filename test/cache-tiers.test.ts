@@ -227,7 +227,7 @@ test('metrics: hits, misses, evictions and size per tier, read at scrape time', 
   const cache = new TieredCache<string>({ clock, options: { l1: { capacity: 1 } } });
   const l2 = new EmbeddingTier({ clock });
   const registry = new Registry();
-  registerCacheMetrics(registry, { cache: cache as TieredCache<unknown>, embeddings: l2 });
+  registerCacheMetrics(registry, { cache, embeddings: l2 });
   cache.set('t', 'a', 'A');
   cache.get('t', 'a');
   cache.get('t', 'b');

@@ -11,8 +11,8 @@ import type { TieredCache } from './tiered-cache.js';
 export type TierReader = () => Pick<TierStats, 'hits' | 'misses' | 'evictions' | 'size'>;
 
 export interface CacheMetricsSources {
-  /** The response cache; gives l1 and (when it has a store) l3. */
-  cache?: TieredCache<unknown>;
+  /** The response cache (a `TieredCache` of any value type); gives l1 and, with a store, l3. */
+  cache?: Pick<TieredCache<unknown>, 'l1' | 'l3' | 'persistent' | 'l3Size'>;
   /** The embedding tier's counters (`EmbeddingTier.stats`). */
   embeddings?: { stats(): TierStats };
 }
