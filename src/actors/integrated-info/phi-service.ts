@@ -70,14 +70,19 @@ export const CUT_ONE_WORST_MS: readonly number[] = [
 /**
  * When `split: 'auto'` splits (measured, see docs/phi.md). Systems of fewer than
  * `SPLIT_FROM_NODES` nodes run as one task. From there, a first task computes the concepts and,
- * when there are fewer than `CUT_SPLIT_MIN_CONCEPTS` of them, finishes the analysis itself (a cut
- * costs roughly the square of the concept count: with few concepts the round trips and cold caches
- * of a split cost more than the cuts); otherwise the cuts are spread over the workers. From
- * `CONCEPT_SPLIT_FROM_NODES` nodes the concepts too are spread over the workers.
+ * when there are fewer than `CUT_SPLIT_MIN_CONCEPTS` of them and fewer than `CUT_SPLIT_MIN_WORK`
+ * concepts times cuts, finishes the analysis itself: the cuts then cost little next to the round
+ * trips, the clones and the cold caches of a split. Otherwise the cuts are spread over the workers
+ * (1.7-1.8x on 2 threads for 5-node systems with 30 concepts and 7-node ones with 10). The concepts
+ * themselves are spread over the workers only for densely connected systems of
+ * `CONCEPT_SPLIT_FROM_NODES` nodes or more (a cm with at least `DENSE_CM` of the possible
+ * connections), which have many concepts and whose cuts are spread anyway.
  */
 export const SPLIT_FROM_NODES = 5;
-export const CONCEPT_SPLIT_FROM_NODES = 8;
-export const CUT_SPLIT_MIN_CONCEPTS = 16;
+export const CONCEPT_SPLIT_FROM_NODES = 6;
+export const CUT_SPLIT_MIN_CONCEPTS = 12;
+export const CUT_SPLIT_MIN_WORK = 800;
+export const DENSE_CM = 0.75;
 
 /** Candidate subsystems of at most this many nodes are analysed in batches, not one per task. */
 const SMALL_CANDIDATE_NODES = 4;
@@ -257,11 +262,11 @@ async function siaSplit(
   job: Job,
   input: SubsystemInput,
   options: SiaOptions,
-  k: number,
+  splitConcepts: boolean,
   always: boolean,
 ): Promise<SiaResult> {
   let ces: ConceptJson[];
-  if (always || k >= CONCEPT_SPLIT_FROM_NODES) {
+  if (always || splitConcepts) {
     const batches = interleave(listMechanisms(input), job.workers);
     const conceptBatches = await allOrAbort(
       job,
@@ -273,13 +278,15 @@ async function siaSplit(
       input,
       options,
       splitFromConcepts: CUT_SPLIT_MIN_CONCEPTS,
+      splitFromWork: CUT_SPLIT_MIN_WORK,
     });
     if ('result' in first) return first.result;
     ces = first.ces;
   }
   if (ces.length === 0) return buildSiaResult(input, ces, []);
   const cutList = listCuts(input, options);
-  const splitCuts = always || ces.length >= CUT_SPLIT_MIN_CONCEPTS;
+  const splitCuts =
+    always || ces.length >= CUT_SPLIT_MIN_CONCEPTS || ces.length * cutList.length >= CUT_SPLIT_MIN_WORK;
   const chunks = splitCuts ? chunk(cutList, job.workers * CUT_CHUNKS_PER_WORKER) : [cutList];
   const results: (CutBatchResult | undefined)[] = new Array(chunks.length);
   const controllers: (AbortController | undefined)[] = new Array(chunks.length);
@@ -358,6 +365,15 @@ async function majorComplexSplit(job: Job, input: SubsystemInput, options: SiaOp
   return pickMajorComplex(results.flat());
 }
 
+/** Whether the subsystem's connectivity has at least DENSE_CM of the possible connections. */
+function isDense(net: PreparedNetwork, input: SubsystemInput): boolean {
+  const nodes =
+    input.nodes === undefined ? Array.from({ length: net.size }, (_, i) => i) : [...new Set(input.nodes)];
+  let edges = 0;
+  for (const i of nodes) for (const j of nodes) edges += net.cm[i * net.size + j]!;
+  return edges >= DENSE_CM * nodes.length * nodes.length;
+}
+
 function checkOptions(options: ComputePhiOptions, pool: TaskPool): { workers: number; deadlineMs: number } {
   const { deadlineMs } = options;
   if (typeof deadlineMs !== 'number' || !(deadlineMs > 0)) {
@@ -420,7 +436,13 @@ export async function computePhi(
       const split = options.split ?? 'auto';
       result =
         split === 'always' || (split === 'auto' && workers > 1 && k >= SPLIT_FROM_NODES)
-          ? await siaSplit(job, input, siaOptions, k, split === 'always')
+          ? await siaSplit(
+              job,
+              input,
+              siaOptions,
+              k >= CONCEPT_SPLIT_FROM_NODES && isDense(net, input),
+              split === 'always',
+            )
           : await job.run<SiaResult>('sia', { input, options: siaOptions });
     }
     if (job.remaining() < 0) throw job.expired();
