@@ -17,6 +17,7 @@ import {
   conceptToJson,
   evaluateCutMasks,
   isTriviallyReducibleInput,
+  listCuts,
   type PreparedSubsystem,
   prepareSubsystem,
   type SiaOptions,
@@ -70,8 +71,10 @@ export const sia = defineTask(({ input, options }: SiaPayload): SiaResult => com
 export interface SiaOrCesPayload {
   input: SubsystemInput;
   options?: SiaOptions;
-  /** From this many concepts on, the cuts are worth spreading over the pool. */
+  /** The cuts are worth spreading over the pool from this many concepts... */
   splitFromConcepts: number;
+  /** ...or from this many concepts times cuts. */
+  splitFromWork: number;
 }
 
 /**
@@ -85,11 +88,15 @@ export const siaOrCes = defineTask(
     input,
     options,
     splitFromConcepts,
+    splitFromWork,
   }: SiaOrCesPayload): { result: SiaResult } | { ces: ConceptJson[] } => {
     if (isTriviallyReducibleInput(input)) return { result: computeSia(input, options) };
     const sub = prepareSubsystem(input);
     const ces = unpartitionedCes(sub);
-    if (ces.length < splitFromConcepts) return { result: siaOfPrepared(sub, options) };
+    const cutCount = listCuts(input, options).length;
+    if (ces.length < splitFromConcepts && ces.length * cutCount < splitFromWork) {
+      return { result: siaOfPrepared(sub, options) };
+    }
     return { ces: ces.map((c) => conceptToJson(c, sub.ctx)) };
   },
 );
