@@ -8,11 +8,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { BuiltinEmbedder } from '../src/actors/memory/embedding/builtin.js';
 import { loadWordVectors } from '../src/actors/memory/embedding/word-vectors.js';
 import { MemoryClient, type MemoryMessage, memoryActorSpec } from '../src/actors/memory/memory.js';
-import { type InsertArgs, memoryWriters, vectorToBlob } from '../src/actors/memory/repository.js';
+import { type InsertArgs, memoryWriters } from '../src/actors/memory/repository.js';
 import { openWriterConnection, poolCheckpointer, Store } from '../src/actors/store/store.js';
 import { systemClock } from '../src/runtime/clock.js';
 import { defaultOptions } from '../src/runtime/options.js';
@@ -165,7 +164,6 @@ async function recallAt(
       })();
     }
     db.close();
-    void vectorToBlob;
     const pool = new TaskPool({ ...defaultOptions().pool, maxThreads: 2 }, systemClock);
     const store = new Store({
       file,

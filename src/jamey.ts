@@ -1,13 +1,20 @@
 /**
  * The Jamey runtime as the service runs it: the kernel plus the subsystems that have landed — the
- * store (one SQLite file in the data folder), the memory system with the built-in offline embedder,
- * and memory consolidation — with their metrics.
+ * store (one SQLite file in the data folder), the security layer (API keys, rate limits, DDoS
+ * protection, audit), the multi-level cache, the memory system with the built-in offline embedder,
+ * memory consolidation and integrated information (live Φ) — with their metrics, and the HTTP
+ * server wired to them.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gauge } from 'prom-client';
+import { cacheActorSpec } from './actors/cache/actor.js';
+import { EmbeddingTier, withTieredEmbeddings } from './actors/cache/embedding-tier.js';
+import { registerCacheMetrics } from './actors/cache/metrics.js';
+import type { CacheOptionsInput } from './actors/cache/options.js';
+import { cachePruner, cacheWriters } from './actors/cache/persistent.js';
+import { TieredCache } from './actors/cache/tiered-cache.js';
 import { BuiltinEmbedder } from './actors/memory/embedding/builtin.js';
-import { EmbeddingCache, withEmbeddingCache } from './actors/memory/embedding/cache.js';
 import type { EmbeddingProvider } from './actors/memory/embedding/provider.js';
 import {
   consolidationActorSpec,
@@ -19,8 +26,19 @@ import {
 } from './actors/memory/memory.js';
 import { memoryPruner, memoryWriters } from './actors/memory/repository.js';
 import { LAYERS } from './actors/memory/types.js';
+import {
+  maxMailboxFill,
+  SecurityClient,
+  SecurityLayer,
+  type SecurityOptions,
+  securityActorSpec,
+  securityHeaders,
+  securityPruner,
+  securityWriters,
+} from './actors/security/index.js';
 import { registerStoreMetrics } from './actors/store/metrics.js';
 import { poolCheckpointer, Store } from './actors/store/store.js';
+import { buildServer, type JameyServer } from './http/server.js';
 import type { RuntimeOptionsInput } from './runtime/options.js';
 import { createRuntime, type Runtime, type RuntimeDeps } from './runtime/runtime.js';
 
@@ -29,20 +47,32 @@ export interface JameyOptions {
   memory?: Partial<MemoryOptions>;
   /** The embedding provider. @default the built-in offline embedder */
   embedder?: EmbeddingProvider;
-  /** Embeddings kept in the LRU cache. @default 10000 */
-  embeddingCacheSize?: number;
+  /** Security layer options (rate limits, DDoS protection, keys, audit). */
+  security?: Partial<SecurityOptions>;
+  /** Cache tiers (capacity, TTL, time-to-idle per tier). */
+  cache?: CacheOptionsInput;
 }
 
 export interface Jamey {
   readonly runtime: Runtime;
   readonly store: Store;
   readonly memory: MemoryClient;
+  readonly security: SecurityLayer;
+  readonly keys: SecurityClient;
+  readonly cache: TieredCache<string>;
+  /** Set by `start()` when this start created the admin key: show it once. */
+  readonly adminKey: { id: string; token: string; file: string } | undefined;
   start(): Promise<void>;
+  /** The HTTP server for this runtime (not listening yet). */
+  server(): JameyServer;
   close(): Promise<void>;
 }
 
 /** The database file inside the data folder. */
 export const DATABASE_FILE = 'jamey.db';
+
+/** The tenant under which the memory system's own embeddings are cached (memories are shared). */
+const MEMORY_TENANT = 'memory';
 
 export function createJamey(
   options: RuntimeOptionsInput = {},
@@ -51,29 +81,53 @@ export function createJamey(
 ): Jamey {
   const runtime = createRuntime(options, deps);
   const dataDir = runtime.options.dataDir;
+  const registry = runtime.metrics.registry;
   const memoryOptions = { ...DEFAULT_MEMORY_OPTIONS, ...jamey.memory };
+  const cacheOptions = jamey.cache ?? {};
+
   const store = new Store({
     file: join(dataDir, DATABASE_FILE),
-    writers: { memory: memoryWriters },
-    pruners: { memory: memoryPruner(memoryOptions.longTermRetentionMs) },
+    writers: { memory: memoryWriters, security: securityWriters, cache: cacheWriters },
+    pruners: {
+      memory: memoryPruner(memoryOptions.longTermRetentionMs),
+      security: securityPruner({}, runtime.clock),
+      cache: cachePruner(1_800_000),
+    },
     checkpointer: poolCheckpointer(runtime.pool),
   });
   store.register(runtime);
-  registerStoreMetrics(runtime.metrics.registry, store);
-  const embedder = withEmbeddingCache(
-    jamey.embedder ?? new BuiltinEmbedder(),
-    new EmbeddingCache(jamey.embeddingCacheSize ?? 10_000),
-  );
+  registerStoreMetrics(registry, store);
+
+  const security = new SecurityLayer({
+    store,
+    clock: runtime.clock,
+    registry,
+    log: runtime.log,
+    mailboxFill: maxMailboxFill(runtime.system),
+    ...(jamey.security === undefined ? {} : { options: jamey.security }),
+  });
+  const keys = new SecurityClient(runtime.spawn(securityActorSpec(security)));
+
+  const cache = new TieredCache<string>({ options: cacheOptions, clock: runtime.clock, store });
+  const embeddings = new EmbeddingTier({ options: cacheOptions, clock: runtime.clock });
+  runtime.spawn(cacheActorSpec({ cache, embeddings }));
+  registerCacheMetrics(registry, { cache, embeddings });
+
+  // Every committed memory change bumps the version that cached memory reads are keyed on.
+  let memoryVersion = 0;
   let counts: (() => number[]) | undefined;
   const memoryRef = runtime.spawn<MemoryMessage, unknown>(
     memoryActorSpec({
       store,
-      embedder,
+      embedder: withTieredEmbeddings(jamey.embedder ?? new BuiltinEmbedder(), embeddings, MEMORY_TENANT),
       pool: runtime.pool,
       clock: runtime.clock,
       options: memoryOptions,
       onReady: (system) => {
         counts = () => system.index.countsByLayerCode();
+      },
+      onChange: () => {
+        memoryVersion++;
       },
     }),
   );
@@ -82,21 +136,38 @@ export function createJamey(
     name: 'jamey_memory_items',
     help: 'Memories per layer.',
     labelNames: ['layer'] as const,
-    registers: [runtime.metrics.registry],
+    registers: [registry],
     collect() {
       const c = counts?.();
       if (c === undefined) return;
-      LAYERS.forEach((layer, i) => this.set({ layer }, c[i] ?? 0));
+      for (let i = 0; i < LAYERS.length; i++) this.set({ layer: LAYERS[i] as string }, c[i] ?? 0);
     },
   });
+
+  let adminKey: Jamey['adminKey'];
+  const headers = securityHeaders();
   return {
     runtime,
     store,
     memory: new MemoryClient(memoryRef),
+    security,
+    keys,
+    cache,
+    get adminKey() {
+      return adminKey;
+    },
     start: async () => {
       mkdirSync(dataDir, { recursive: true });
       await runtime.start();
+      adminKey = await keys.ensureAdminKey(dataDir);
     },
+    server: () =>
+      buildServer(runtime, {
+        security,
+        headers,
+        cache,
+        dataVersion: (namespace) => (namespace === 'memory' ? memoryVersion : 0),
+      }),
     close: () => runtime.close(),
   };
 }

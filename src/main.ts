@@ -5,7 +5,6 @@
  * server, and shuts down
  * gracefully on SIGTERM/SIGINT (stop accepting, drain mailboxes, finish pool tasks).
  */
-import { buildServer } from './http/server.js';
 import { createJamey, type Jamey } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
 import { optionsFromEnv } from './runtime/options.js';
@@ -26,7 +25,14 @@ async function main(): Promise<void> {
     process.stderr.write(`jamey: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  const server = buildServer(runtime);
+  const admin = jamey.adminKey;
+  if (admin !== undefined) {
+    // Shown once, on the first start only; the file is the only other copy (mode 0600).
+    process.stdout.write(
+      `\nAdmin API key (shown once; also in ${admin.file}, mode 0600):\n  ${admin.token}\n\n`,
+    );
+  }
+  const server = jamey.server();
   server.on('error', (err: NodeJS.ErrnoException) => {
     process.stderr.write(`jamey: cannot listen on ${host}:${port}: ${err.code ?? err.message}\n`);
     process.exit(1);

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
 import { allRoutes } from '../src/http/routes/index.js';
-import { buildServer, type JameyServer } from '../src/http/server.js';
+import type { JameyServer } from '../src/http/server.js';
 import { createJamey, type Jamey } from '../src/jamey.js';
 import { tempDir } from './fixtures/store.js';
 
@@ -15,14 +15,19 @@ let pool: Pool;
 let auth: Record<string, string> = {};
 
 before(async () => {
-  jamey = createJamey({ dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } });
+  // One client sends everything here: limits high enough that the fuzzing is not rate-limited or
+  // banned (those paths have their own tests).
+  const unlimited = { rps: 1e6, burst: 1e6 };
+  jamey = createJamey(
+    { dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } },
+    { security: { rateLimit: { defaultLimit: unlimited }, preAuthIpLimit: unlimited } },
+  );
   await jamey.start();
-  server = buildServer(jamey.runtime);
+  server = jamey.server();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 4 });
-  // When the security layer issues an admin key, use it so the fuzzing reaches the handlers.
-  const key = (jamey as unknown as { adminKey?: string }).adminKey;
-  if (key !== undefined) auth = { authorization: `Bearer ${key}` };
+  // The admin key, so the fuzzing reaches the handlers behind authentication.
+  auth = { authorization: `Bearer ${jamey.adminKey?.token}` };
 });
 after(async () => {
   await pool.close();

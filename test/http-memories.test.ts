@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import { buildServer, type JameyServer } from '../src/http/server.js';
+import type { JameyServer } from '../src/http/server.js';
 import { createJamey, type Jamey } from '../src/jamey.js';
 import { tempDir } from './fixtures/store.js';
 
@@ -14,7 +14,7 @@ let base: string;
 before(async () => {
   jamey = createJamey({ dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } });
   await jamey.start();
-  server = buildServer(jamey.runtime);
+  server = jamey.server();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -24,7 +24,8 @@ after(async () => {
   tmp.cleanup();
 });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+async function call(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
+  const headers = { authorization: `Bearer ${jamey.adminKey?.token}`, ...extra };
   const res = await request(`${base}${path}`, {
     method: method as 'GET',
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -34,7 +35,7 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
   return {
     status: res.statusCode,
     headers: res.headers,
-    body: text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+    body: text.length > 0 ? (JSON.parse(text) as Record<string, unknown>) : ({} as Record<string, unknown>),
   };
 }
 
@@ -48,10 +49,10 @@ test('store, get, list with filters and cursor, search, delete', async () => {
     metadata: { source: 'chat' },
   });
   assert.equal(created.status, 201);
-  const id = created.body?.['id'] as string;
+  const id = created.body['id'] as string;
   assert.match(id, /^mem_/);
-  assert.equal(created.body?.['layer'], 'semantic');
-  assert.equal(created.body?.['preferredModel'], 'llama3');
+  assert.equal(created.body['layer'], 'semantic');
+  assert.equal(created.body['preferredModel'], 'llama3');
 
   const again = await call('POST', '/v1/memories', {
     layer: 'semantic',
@@ -59,31 +60,31 @@ test('store, get, list with filters and cursor, search, delete', async () => {
     entityId: 'ana',
   });
   assert.equal(again.status, 200, 'merged, not created');
-  assert.equal(again.body?.['id'], id);
-  assert.equal(again.body?.['merged'], 'exact');
+  assert.equal(again.body['id'], id);
+  assert.equal(again.body['merged'], 'exact');
 
   const got = await call('GET', `/v1/memories/${id}`);
   assert.equal(got.status, 200);
-  assert.equal(got.body?.['content'], 'The spare house key is under the blue flowerpot.');
-  assert.equal(got.body?.['embedding'], undefined, 'vectors are not part of the API');
+  assert.equal(got.body['content'], 'The spare house key is under the blue flowerpot.');
+  assert.equal(got.body['embedding'], undefined, 'vectors are not part of the API');
 
   for (let i = 0; i < 5; i++)
     await call('POST', '/v1/memories', { layer: 'episodic', content: `turn ${i}`, entityId: 'ana' });
   const page1 = await call('GET', '/v1/memories?layer=episodic&entityId=ana&limit=3');
   assert.deepEqual(
-    (page1.body?.['data'] as Array<{ content: string }>).map((m) => m.content),
+    (page1.body['data'] as Array<{ content: string }>).map((m) => m.content),
     ['turn 4', 'turn 3', 'turn 2'],
   );
-  const cursor = page1.body?.['nextCursor'] as string;
+  const cursor = page1.body['nextCursor'] as string;
   const page2 = await call(
     'GET',
     `/v1/memories?layer=episodic&entityId=ana&limit=3&cursor=${encodeURIComponent(cursor)}`,
   );
   assert.deepEqual(
-    (page2.body?.['data'] as Array<{ content: string }>).map((m) => m.content),
+    (page2.body['data'] as Array<{ content: string }>).map((m) => m.content),
     ['turn 1', 'turn 0'],
   );
-  assert.equal(page2.body?.['nextCursor'], null);
+  assert.equal(page2.body['nextCursor'], null);
 
   const search = await call('POST', '/v1/memories/search', {
     query: 'where can I find the key to get into the house',
@@ -91,7 +92,7 @@ test('store, get, list with filters and cursor, search, delete', async () => {
     limit: 3,
   });
   assert.equal(search.status, 200);
-  const results = search.body?.['results'] as Array<{ id: string; score: number; layer: string }>;
+  const results = search.body['results'] as Array<{ id: string; score: number; layer: string }>;
   assert.equal(results[0]?.id, id);
   assert.ok((results[0]?.score ?? 0) > 0);
 
@@ -99,13 +100,13 @@ test('store, get, list with filters and cursor, search, delete', async () => {
   assert.equal(del.status, 204);
   const gone = await call('GET', `/v1/memories/${id}`);
   assert.equal(gone.status, 404);
-  assert.equal((gone.body?.['error'] as { code: string }).code, 'JAMEY_ERR_NOT_FOUND');
+  assert.equal((gone.body['error'] as { code: string }).code, 'JAMEY_ERR_NOT_FOUND');
   const searchAfter = await call('POST', '/v1/memories/search', {
     query: 'where can I find the key to get into the house',
     entityId: 'ana',
   });
   assert.ok(
-    !(searchAfter.body?.['results'] as Array<{ id: string }>).some((r) => r.id === id),
+    !(searchAfter.body['results'] as Array<{ id: string }>).some((r) => r.id === id),
     'a deleted memory is not found',
   );
 });
@@ -119,20 +120,20 @@ test('validation errors list every offending field with its path', async () => {
     entityId: '',
   });
   assert.equal(bad.status, 400);
-  const error = bad.body?.['error'] as { code: string; details: Array<{ path: string; problem: string }> };
+  const error = bad.body['error'] as { code: string; details: Array<{ path: string; problem: string }> };
   assert.equal(error.code, 'JAMEY_ERR_VALIDATION');
   const paths = error.details.map((d) => d.path).sort();
   for (const p of ['/content', '/entityId', '/extra', '/layer', '/salience'])
     assert.ok(paths.includes(p), `${p} in ${paths.join(',')}`);
   const missing = await call('POST', '/v1/memories', {});
   assert.deepEqual(
-    (missing.body?.['error'] as { details: Array<{ path: string }> }).details.map((d) => d.path).sort(),
+    (missing.body['error'] as { details: Array<{ path: string }> }).details.map((d) => d.path).sort(),
     ['/content', '/layer'],
   );
   const query = await call('GET', '/v1/memories?limit=0&layer=x&bogus=1');
   assert.equal(query.status, 400);
   assert.deepEqual(
-    (query.body?.['error'] as { details: Array<{ path: string }> }).details.map((d) => d.path).sort(),
+    (query.body['error'] as { details: Array<{ path: string }> }).details.map((d) => d.path).sort(),
     ['/bogus', '/layer', '/limit'],
   );
   const id = await call('GET', '/v1/memories/not-an-id');
@@ -146,11 +147,11 @@ test('bodies: not JSON is 415, malformed JSON is 400, too large is 413', async (
   assert.equal(plain.status, 415);
   const broken = await call('POST', '/v1/memories', '{"layer": ');
   assert.equal(broken.status, 400);
-  assert.equal((broken.body?.['error'] as { code: string }).code, 'JAMEY_ERR_VALIDATION');
+  assert.equal((broken.body['error'] as { code: string }).code, 'JAMEY_ERR_VALIDATION');
   const huge = await call('POST', '/v1/memories', {
     layer: 'semantic',
     content: 'x'.repeat(2 * 1024 * 1024),
   });
   assert.equal(huge.status, 413);
-  assert.equal((huge.body?.['error'] as { code: string }).code, 'JAMEY_ERR_PAYLOAD_TOO_LARGE');
+  assert.equal((huge.body['error'] as { code: string }).code, 'JAMEY_ERR_PAYLOAD_TOO_LARGE');
 });

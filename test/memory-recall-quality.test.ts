@@ -12,7 +12,7 @@ before(async () => {
   const stored = await Promise.all(
     memories.map((x) => m.memory.store('long-term', x.text, { entityId: 'owner', source: 'fixture' })),
   );
-  stored.forEach((s, i) => idOf.set(s.id, (memories[i] as { id: string }).id));
+  for (const [i, s] of stored.entries()) idOf.set(s.id, (memories[i] as { id: string }).id);
   assert.equal(
     new Set(stored.map((s) => s.id)).size,
     memories.length,

@@ -15,6 +15,22 @@ export async function readJson(
   req: IncomingMessage,
   limit = (req as IncomingMessage & { [BODY_LIMIT]?: number })[BODY_LIMIT] ?? DEFAULT_BODY_LIMIT,
 ): Promise<unknown> {
+  const preread = (req as IncomingMessage & { [PARSED_BODY]?: { value: unknown } })[PARSED_BODY];
+  if (preread !== undefined) return preread.value;
+  return parseJson(await readRaw(req, limit));
+}
+
+/** Set when the server has read the body already (to build a cache key). */
+export const PARSED_BODY = Symbol('jamey.parsedBody');
+
+/** Reads the body as text, with the same checks as readJson, and keeps the parse for the handler. */
+export async function preloadJson(req: IncomingMessage, limit: number): Promise<string> {
+  const text = await readRaw(req, limit);
+  (req as IncomingMessage & { [PARSED_BODY]?: { value: unknown } })[PARSED_BODY] = { value: parseJson(text) };
+  return text;
+}
+
+async function readRaw(req: IncomingMessage, limit: number): Promise<string> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new JameyError(
@@ -37,7 +53,10 @@ export async function readJson(
     }
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
   if (text.length === 0) {
     throw new JameyError('JAMEY_ERR_VALIDATION', 'the request body is empty', {
       details: [{ path: '', problem: 'empty body' }],

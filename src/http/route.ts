@@ -3,6 +3,7 @@
  * routes/ and listing it in routes/index.ts. Patterns are literal segments and `:param` segments.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Principal } from '../actors/security/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -14,19 +15,30 @@ export interface RequestContext {
   readonly requestId: string;
   readonly url: URL;
   readonly params: Readonly<Record<string, string>>;
+  /** Who is calling (the public principal when the server has no security layer). */
+  readonly principal: Principal;
 }
 
 /** A handler either writes the response itself or returns a value sent as JSON (200). */
 export type Handler = (ctx: RequestContext) => unknown | Promise<unknown>;
 
 /** The permission a route needs; `null` for public routes (health, readiness, metrics). */
-export type Scope = 'chat' | 'memory:read' | 'memory:write' | 'admin';
+export type { Scope } from '../actors/security/index.js';
+
+import type { Scope } from '../actors/security/index.js';
 
 export interface Route {
   readonly method: Method;
   readonly path: string;
   /** @default null (public) */
   readonly scope?: Scope | null;
+  /**
+   * Responses may be served from the L1 response cache (per tenant). The handler must return its
+   * value (not write the response). `namespace` names the data the response depends on: its version
+   * is part of the cache key, so a write to that data makes every older entry unreachable. `post`
+   * allows caching a POST (a search: a read with a body).
+   */
+  readonly cache?: { readonly namespace: string; readonly post?: boolean; readonly ttlMs?: number };
   /** Bounded label for metrics: the pattern, never the raw path. @default path */
   readonly name?: string;
   readonly handler: Handler;

@@ -7,9 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cacheModeOf, requestCacheKey } from '../actors/cache/cache-control.js';
+import type { CacheMode } from '../actors/cache/index.js';
+import type { Admission, AdmitRequest, Principal, StrikeReason } from '../actors/security/index.js';
 import { JameyError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { BODY_LIMIT } from './body.js';
+import { BODY_LIMIT, preloadJson } from './body.js';
 import { sendError, sendJson } from './respond.js';
 import type { Route } from './route.js';
 import { Router } from './router.js';
@@ -37,24 +40,150 @@ function requestUrl(target: string | undefined): URL {
   }
 }
 
-export function buildServer(runtime: Runtime, routes: readonly Route[] = allRoutes): JameyServer {
-  const router = new Router(routes);
+/**
+ * What the server needs from the security layer (src/actors/security): admission in the seed's order
+ * (rate limit → DDoS protection → authentication; validation follows in the route), per-address
+ * connection accounting, strikes for abuse only the HTTP layer sees, and the headers every response
+ * carries.
+ */
+export interface Gatekeeper {
+  admit(request: AdmitRequest): Admission;
+  onConnectionOpen(ip: string): boolean;
+  onConnectionClose(ip: string): void;
+  strike(ip: string, reason: StrikeReason): void;
+}
+
+/** What the server needs from the response cache (src/actors/cache `TieredCache<string>`). */
+export interface ResponseCache {
+  get(tenant: string, key: string): string | undefined;
+  getOrComputeResult(
+    tenant: string,
+    key: string,
+    compute: () => Promise<string>,
+    options: { mode?: CacheMode; ttlMs?: number },
+  ): Promise<{ value: string; source: string }>;
+}
+
+export interface ServerOptions {
+  /** L1 response cache for routes that declare `cache`. */
+  cache?: ResponseCache;
+  /** The current version of a namespace of data (bumped by every write to it). */
+  dataVersion?: (namespace: string) => number;
+  routes?: readonly Route[];
+  /** Without one every route is public (tests of the kernel alone; embedding behind a trusted proxy). */
+  security?: Gatekeeper;
+  /** Headers for every response (the security layer's `securityHeaders()`). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+const PUBLIC_PRINCIPAL: Principal = Object.freeze({ keyId: null, tenant: 'public', scopes: [] }) as Principal;
+
+function clientIp(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
+  for (const name in headers) res.setHeader(name, headers[name] as string);
+}
+
+export function buildServer(runtime: Runtime, options: ServerOptions | readonly Route[] = {}): JameyServer {
+  const o: ServerOptions = Array.isArray(options)
+    ? { routes: options as readonly Route[] }
+    : (options as ServerOptions);
+  const router = new Router(o.routes ?? allRoutes);
+  const security = o.security;
+  const baseHeaders = o.headers ?? {};
+  const cache = o.cache;
+  const dataVersion = o.dataVersion ?? (() => 0);
+
+  /**
+   * A cacheable route: the key is the tenant (by construction of the cache), the method, path, sorted
+   * query, the caller's scopes, the body, and the version of the data the route reads. `X-Cache` says
+   * whether the response came from the cache.
+   */
+  const serveCached = async (
+    route: Route,
+    ctx: Parameters<Route['handler']>[0],
+    method: string,
+  ): Promise<void> => {
+    const c = cache as ResponseCache;
+    const spec = route.cache as NonNullable<Route['cache']>;
+    const body =
+      method === 'POST' ? await preloadJson(ctx.req, runtime.options.http.maxBodyBytes) : undefined;
+    const key = `${requestCacheKey({
+      method,
+      path: ctx.url.pathname,
+      query: ctx.url.search,
+      scopes: ctx.principal.scopes,
+      ...(body === undefined ? {} : { body }),
+    })} v${dataVersion(spec.namespace)}`;
+    const tenant = ctx.principal.tenant;
+    const mode = cacheModeOf(ctx.req.headers);
+    let text = mode.read ? c.get(tenant, key) : undefined;
+    let source = 'l1';
+    if (text === undefined) {
+      const computed = await c.getOrComputeResult(
+        tenant,
+        key,
+        async () => JSON.stringify(await route.handler(ctx)),
+        { mode, ...(spec.ttlMs === undefined ? {} : { ttlMs: spec.ttlMs }) },
+      );
+      text = computed.value;
+      source = computed.source;
+    }
+    ctx.res.statusCode = 200;
+    ctx.res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    ctx.res.setHeader('Content-Length', Buffer.byteLength(text));
+    ctx.res.setHeader('X-Cache', source === 'l1' || source === 'l3' || source === 'shared' ? 'HIT' : 'MISS');
+    ctx.res.end(text);
+  };
   let closing = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    setHeaders(res, baseHeaders);
     if (closing) {
       res.setHeader('Connection', 'close');
       res.setHeader('Retry-After', '1');
       sendError(res, new JameyError('JAMEY_ERR_SHUTTING_DOWN'));
       return;
     }
+    const ip = clientIp(req);
     try {
       const url = requestUrl(req.url);
-      const { route, params } = router.match(req.method ?? 'GET', url.pathname);
-      const result = await route.handler({ runtime, req, res, requestId, url, params });
+      const method = req.method ?? 'GET';
+      let match: ReturnType<Router['match']>;
+      try {
+        match = router.match(method, url.pathname);
+      } catch (err) {
+        // Unknown paths are still rate-limited by address before they are answered.
+        if (security !== undefined)
+          admitOrThrow(security, res, { ip, method, route: '(unmatched)', scope: null, authorization: null });
+        throw err;
+      }
+      const { route, params } = match;
+      const principal =
+        security === undefined
+          ? PUBLIC_PRINCIPAL
+          : admitOrThrow(security, res, {
+              ip,
+              method,
+              route: route.name ?? route.path,
+              scope: route.scope ?? null,
+              authorization: req.headers.authorization ?? null,
+            });
+      const ctx = { runtime, req, res, requestId, url, params, principal };
+      if (
+        route.cache !== undefined &&
+        cache !== undefined &&
+        (method === 'GET' || (method === 'POST' && route.cache.post))
+      ) {
+        await serveCached(route, ctx, method);
+        return;
+      }
+      const result = await route.handler(ctx);
       if (!res.writableEnded && !res.headersSent) {
         if (result === undefined) {
           res.statusCode = 204;
@@ -65,6 +194,7 @@ export function buildServer(runtime: Runtime, routes: readonly Route[] = allRout
       }
     } catch (err) {
       const e = sendError(res, err);
+      if (e.code === 'JAMEY_ERR_PAYLOAD_TOO_LARGE') security?.strike(ip, 'payload_too_large');
       if (e.status >= 500) {
         runtime.log.error('request failed', {
           requestId,
@@ -87,7 +217,7 @@ export function buildServer(runtime: Runtime, routes: readonly Route[] = allRout
     }
   };
   const http = runtime.options.http;
-  const server = createServer(
+  const httpServer = createServer(
     {
       maxHeaderSize: http.maxHeaderBytes,
       headersTimeout: http.headersTimeoutMs,
@@ -103,7 +233,18 @@ export function buildServer(runtime: Runtime, routes: readonly Route[] = allRout
       res.once('close', done);
       void handle(req, res);
     },
-  ) as JameyServer;
+  );
+  const server = httpServer as JameyServer;
+  if (security !== undefined) {
+    server.on('connection', (socket) => {
+      const ip = socket.remoteAddress ?? 'unknown';
+      if (!security.onConnectionOpen(ip)) {
+        socket.destroy();
+        return;
+      }
+      socket.once('close', () => security.onConnectionClose(ip));
+    });
+  }
 
   let shutdown: Promise<void> | undefined;
   server.shutdown = (drainTimeoutMs = http.drainTimeoutMs) => {
@@ -124,4 +265,12 @@ export function buildServer(runtime: Runtime, routes: readonly Route[] = allRout
     return shutdown;
   };
   return server;
+}
+
+/** Runs admission; on refusal throws the coded error (its headers already set), else returns the principal. */
+function admitOrThrow(security: Gatekeeper, res: ServerResponse, request: AdmitRequest): Principal {
+  const admission = security.admit(request);
+  setHeaders(res, admission.headers);
+  if (!admission.ok) throw admission.error;
+  return admission.principal;
 }

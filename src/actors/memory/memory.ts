@@ -280,6 +280,8 @@ export interface MemoryDeps {
   options?: Partial<MemoryOptions>;
   /** Called with each new incarnation's system once its index is loaded (metrics read it). */
   onReady?: (system: MemorySystem) => void;
+  /** Called after every committed write that changes memories (not after access bookkeeping). */
+  onChange?: () => void;
 }
 
 /** The memory system's logic; the actor below owns one instance per incarnation. */
@@ -316,6 +318,13 @@ export class MemorySystem {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return this.index.size;
+  }
+
+  /** A write that changes what reads return: `onChange` follows its commit (caches key on it). */
+  private async commit<T = unknown>(op: string, args: unknown): Promise<T> {
+    const result = await this.deps.store.write<T>(op, args);
+    this.deps.onChange?.();
+    return result;
   }
 
   private now(): number {
@@ -379,7 +388,7 @@ export class MemorySystem {
       createdAt: now,
       expiresAt: input.layer === 'short-term' ? now + this.options.shortTermTtlMs : null,
     };
-    const { seq } = await this.deps.store.write<{ seq: number }>('memory.insert', args);
+    const { seq } = await this.commit<{ seq: number }>('memory.insert', args);
     this.index.add({ seq, layer: args.layer, entityId, expiresAt: args.expiresAt }, embedding);
     const memory: StoredMemory = {
       id: args.id,
@@ -426,7 +435,7 @@ export class MemorySystem {
     if (how === 'near') entry.similarity = Math.round(similarity * 1e4) / 1e4;
     const provenance = [...target.provenance, entry].slice(-50);
     const salience = Math.max(target.salience, input.salience ?? 0);
-    await this.deps.store.write('memory.update', {
+    await this.commit('memory.update', {
       id: target.id,
       salience,
       provenance,
@@ -645,7 +654,7 @@ export class MemorySystem {
 
   private async deleteRecord(id: string): Promise<void> {
     const seq = this.seqOf(id);
-    await this.deps.store.write('memory.delete', { id });
+    await this.commit('memory.delete', { id });
     if (seq !== undefined) this.index.remove(seq);
   }
 
@@ -665,7 +674,7 @@ export class MemorySystem {
         return 'merged';
       }
     }
-    await this.deps.store.write('memory.update', { id: m.id, layer, expiresAt: null });
+    await this.commit('memory.update', { id: m.id, layer, expiresAt: null });
     const seq = this.seqOf(m.id);
     if (seq !== undefined) this.index.update(seq, { layer, expiresAt: null });
     return 'moved';

@@ -69,6 +69,7 @@ export default defineRoutes([
     method: 'GET',
     path: '/v1/memories',
     scope: 'memory:read',
+    cache: { namespace: 'memory' },
     handler: async ({ runtime, url }) => {
       const q = validateList(queryObject(url));
       const filter: Parameters<MemoryClient['list']>[0] = {};
@@ -100,6 +101,7 @@ export default defineRoutes([
     method: 'POST',
     path: '/v1/memories/search',
     scope: 'memory:read',
+    cache: { namespace: 'memory', post: true },
     handler: async ({ runtime, req }) => {
       const body = validateSearch(await readJson(req));
       const hits = await memory(runtime).recall({
