@@ -107,6 +107,9 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/phi',
+    // Compute-heavy (up to the pool's threads for 60 s): callers need a key. There is no compute
+    // scope; 'chat' is the scope of the assistant's ordinary users.
+    scope: 'chat',
     handler: async ({ runtime, req, res }) => {
       const body = parsePhiBody(await readJson(req));
       // A client that goes away cancels the computation (its pool tasks are aborted).
