@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: runs the benchmark suites and prints a markdown table; `--json FILE` also writes
- * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall` picks suites;
+ * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall,cache,http,phi` picks suites;
  * `--time MS` sets the measuring time per task and round.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { cacheTiers } from './cache.js';
+import { frontEnd } from './http.js';
 import { actorThroughput, askRoundTrips, poolOverhead } from './kernel.js';
 import { machine, markdown, type Row } from './lib.js';
 import { recallLatency, storeWrites } from './memory.js';
@@ -15,6 +17,8 @@ const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
   pool: poolOverhead,
   store: storeWrites,
   recall: recallLatency,
+  cache: cacheTiers,
+  http: frontEnd,
 };
 
 async function main(): Promise<void> {

@@ -218,10 +218,8 @@ test('no secret in audit rows, metrics or admin audit details; lost audit writes
 test('security headers for every response', () => {
   assert.deepEqual(securityHeaders(), {
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
     'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-    'Cross-Origin-Resource-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   });
   assert.equal(securityHeaders({ noStore: false })['Cache-Control'], undefined);

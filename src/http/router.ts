@@ -15,16 +15,32 @@ export interface Match {
   params: Record<string, string>;
 }
 
+const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 export class Router {
   private readonly compiled: Compiled[];
+  /** Routes without parameters by "METHOD path": one lookup for the common case. */
+  private readonly exact = new Map<string, Match>();
 
   constructor(routes: readonly Route[]) {
     this.compiled = routes.map((route) => ({ route, segments: split(route.path) }));
     // Literal segments first, so /v1/memories/search wins over /v1/memories/:id.
     this.compiled.sort((a, b) => score(b.segments) - score(a.segments));
+    for (const c of this.compiled) {
+      if (c.segments.some((seg) => seg.startsWith(':'))) continue;
+      const path = `/${c.segments.join('/')}`;
+      this.exact.set(`${c.route.method} ${path}`, { route: c.route, params: NO_PARAMS });
+      if (c.route.method === 'GET') this.exact.set(`HEAD ${path}`, { route: c.route, params: NO_PARAMS });
+    }
   }
 
   match(method: string, pathname: string): Match {
+    const hit = this.exact.get(`${method} ${pathname}`);
+    if (hit !== undefined) return hit;
+    return this.search(method, pathname);
+  }
+
+  private search(method: string, pathname: string): Match {
     const parts = split(pathname);
     const allowed = new Set<string>();
     for (const c of this.compiled) {

@@ -5,15 +5,15 @@
  * get 503 with `Connection: close` until the in-flight ones have finished. (After fastify's "build apart from
  * listen" testing guide.)
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { cacheModeOf, requestCacheKey } from '../actors/cache/cache-control.js';
+import { cacheModeOf } from '../actors/cache/cache-control.js';
 import type { CacheMode } from '../actors/cache/index.js';
 import type { Admission, AdmitRequest, Principal, StrikeReason } from '../actors/security/index.js';
 import { JameyError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { BODY_LIMIT, preloadJson } from './body.js';
-import { sendError, sendJson } from './respond.js';
+import { sendError } from './respond.js';
 import type { Route } from './route.js';
 import { Router } from './router.js';
 import { allRoutes } from './routes/index.js';
@@ -27,6 +27,47 @@ export interface JameyServer extends Server {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+const NORMAL_MODE: CacheMode = Object.freeze({ read: true, write: true });
+const HIT = ['X-Cache', 'HIT'];
+
+interface RequestTarget {
+  pathname: string;
+  /** Sorted query string (so `?a=1&b=2` and `?b=2&a=1` share a cache entry), without the `?`. */
+  query: string;
+}
+
+/** Path and query of the request target without building a URL (the common origin-form case). */
+function splitTarget(target: string | undefined): RequestTarget {
+  const raw = target ?? '/';
+  if (!raw.startsWith('/')) {
+    const url = requestUrl(raw);
+    return { pathname: url.pathname, query: url.search.slice(1).split('&').sort().join('&') };
+  }
+  const q = raw.indexOf('?');
+  if (q < 0) return { pathname: raw, query: '' };
+  const query = raw.slice(q + 1);
+  return {
+    pathname: raw.slice(0, q),
+    query: query.includes('&') ? query.split('&').sort().join('&') : query,
+  };
+}
+
+/**
+ * The L1 key of a cacheable request (the tenant is added by the cache itself): method, path, sorted
+ * query, the caller's scopes, the data version, and the body — hashed, since a body can be large.
+ */
+function cacheKey(
+  method: string,
+  target: RequestTarget,
+  scopes: readonly string[],
+  body: string | undefined,
+  version: number,
+): string {
+  const scopeKey = scopes.length <= 1 ? (scopes[0] ?? '') : [...scopes].sort().join(' ');
+  const base = `${method} ${target.pathname}?${target.query} [${scopeKey}] v${version}`;
+  return body === undefined ? base : `${base} ${createHash('sha256').update(body).digest('base64url')}`;
+}
 
 /** The request target as a URL: origin-form ("/path?q") as sent, even "//x"; absolute-form accepted. */
 function requestUrl(target: string | undefined): URL {
@@ -82,8 +123,59 @@ function clientIp(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
-function setHeaders(res: ServerResponse, headers: Readonly<Record<string, string>>): void {
-  for (const name in headers) res.setHeader(name, headers[name] as string);
+/**
+ * Response headers collected as a flat [name, value, …] list and written with one `writeHead`:
+ * `setHeader` validates and stores each header in a map, which on a cache hit costs more than the
+ * lookup itself. Paths that hand the response to a handler or an error writer apply the list with
+ * `setHeader` first (`apply`).
+ */
+class HeaderList {
+  readonly flat: string[] = [];
+  applied = false;
+
+  add(name: string, value: string): void {
+    if (this.applied) return;
+    this.flat.push(name, value);
+  }
+
+  addAll(headers: Readonly<Record<string, string>>): void {
+    for (const name in headers) this.add(name, headers[name] as string);
+  }
+
+  apply(res: ServerResponse): void {
+    if (this.applied || res.headersSent) return;
+    this.applied = true;
+    const f = this.flat;
+    for (let i = 0; i < f.length; i += 2) res.setHeader(f[i] as string, f[i + 1] as string);
+  }
+}
+
+/** Sends a JSON text body with the collected headers in one `writeHead`. */
+function writeJson(
+  res: ServerResponse,
+  headers: HeaderList,
+  status: number,
+  text: string,
+  extra: string[] = [],
+): void {
+  if (headers.applied) {
+    for (let i = 0; i < extra.length; i += 2) res.setHeader(extra[i] as string, extra[i + 1] as string);
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.statusCode = status;
+    res.end(text);
+    return;
+  }
+  headers.applied = true;
+  res.writeHead(status, [
+    ...headers.flat,
+    ...extra,
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(text)),
+  ]);
+  res.end(text);
 }
 
 export function buildServer(runtime: Runtime, options: ServerOptions | readonly Route[] = {}): JameyServer {
@@ -101,24 +193,41 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
    * query, the caller's scopes, the body, and the version of the data the route reads. `X-Cache` says
    * whether the response came from the cache.
    */
+  const readMode = (req: IncomingMessage): CacheMode => {
+    const h = req.headers;
+    return h['cache-control'] === undefined && h.pragma === undefined ? NORMAL_MODE : cacheModeOf(h);
+  };
+
+  /** The synchronous L1-hit path of a cacheable GET; false when it is not a hit. */
+  const serveHit = (
+    route: Route,
+    ctx: Parameters<Route['handler']>[0],
+    target: RequestTarget,
+    headers: HeaderList,
+  ): boolean => {
+    if (!readMode(ctx.req).read) return false;
+    const spec = route.cache as NonNullable<Route['cache']>;
+    const key = cacheKey('GET', target, ctx.principal.scopes, undefined, dataVersion(spec.namespace));
+    const text = (cache as ResponseCache).get(ctx.principal.tenant, key);
+    if (text === undefined) return false;
+    writeJson(ctx.res, headers, 200, text, HIT);
+    return true;
+  };
+
   const serveCached = async (
     route: Route,
     ctx: Parameters<Route['handler']>[0],
     method: string,
+    target: RequestTarget,
+    headers: HeaderList,
   ): Promise<void> => {
     const c = cache as ResponseCache;
     const spec = route.cache as NonNullable<Route['cache']>;
     const body =
       method === 'POST' ? await preloadJson(ctx.req, runtime.options.http.maxBodyBytes) : undefined;
-    const key = `${requestCacheKey({
-      method,
-      path: ctx.url.pathname,
-      query: ctx.url.search,
-      scopes: ctx.principal.scopes,
-      ...(body === undefined ? {} : { body }),
-    })} v${dataVersion(spec.namespace)}`;
+    const key = cacheKey(method, target, ctx.principal.scopes, body, dataVersion(spec.namespace));
     const tenant = ctx.principal.tenant;
-    const mode = cacheModeOf(ctx.req.headers);
+    const mode = readMode(ctx.req);
     let text = mode.read ? c.get(tenant, key) : undefined;
     let source = 'l1';
     if (text === undefined) {
@@ -131,20 +240,21 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
       text = computed.value;
       source = computed.source;
     }
-    ctx.res.statusCode = 200;
-    ctx.res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    ctx.res.setHeader('Content-Length', Buffer.byteLength(text));
-    ctx.res.setHeader('X-Cache', source === 'l1' || source === 'l3' || source === 'shared' ? 'HIT' : 'MISS');
-    ctx.res.end(text);
+    writeJson(ctx.res, headers, 200, text, [
+      'X-Cache',
+      source === 'l1' || source === 'l3' || source === 'shared' ? 'HIT' : 'MISS',
+    ]);
   };
   let closing = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    setHeaders(res, baseHeaders);
+    const headers = new HeaderList();
+    headers.add('X-Request-Id', requestId);
+    headers.addAll(baseHeaders);
     if (closing) {
+      headers.apply(res);
       res.setHeader('Connection', 'close');
       res.setHeader('Retry-After', '1');
       sendError(res, new JameyError('JAMEY_ERR_SHUTTING_DOWN'));
@@ -152,47 +262,71 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
     }
     const ip = clientIp(req);
     try {
-      const url = requestUrl(req.url);
+      const target = splitTarget(req.url);
       const method = req.method ?? 'GET';
       let match: ReturnType<Router['match']>;
       try {
-        match = router.match(method, url.pathname);
+        match = router.match(method, target.pathname);
       } catch (err) {
         // Unknown paths are still rate-limited by address before they are answered.
         if (security !== undefined)
-          admitOrThrow(security, res, { ip, method, route: '(unmatched)', scope: null, authorization: null });
+          admitOrThrow(security, headers, {
+            ip,
+            method,
+            route: '(unmatched)',
+            scope: null,
+            authorization: null,
+          });
         throw err;
       }
       const { route, params } = match;
       const principal =
         security === undefined
           ? PUBLIC_PRINCIPAL
-          : admitOrThrow(security, res, {
+          : admitOrThrow(security, headers, {
               ip,
               method,
               route: route.name ?? route.path,
               scope: route.scope ?? null,
               authorization: req.headers.authorization ?? null,
             });
-      const ctx = { runtime, req, res, requestId, url, params, principal };
+      let url: URL | undefined;
+      const ctx = {
+        runtime,
+        req,
+        res,
+        requestId,
+        // Most requests never look at the parsed URL: build it on first use.
+        get url(): URL {
+          url ??= requestUrl(req.url);
+          return url;
+        },
+        params,
+        principal,
+      };
       if (
         route.cache !== undefined &&
         cache !== undefined &&
         (method === 'GET' || (method === 'POST' && route.cache.post))
       ) {
-        await serveCached(route, ctx, method);
+        // A GET that hits L1 is answered without a single await.
+        if (method === 'GET' && serveHit(route, ctx, target, headers)) return;
+        await serveCached(route, ctx, method, target, headers);
         return;
       }
+      // The handler may write the response itself: give it the headers first.
+      headers.apply(res);
       const result = await route.handler(ctx);
       if (!res.writableEnded && !res.headersSent) {
         if (result === undefined) {
           res.statusCode = 204;
           res.end();
         } else {
-          sendJson(res, 200, result);
+          writeJson(res, headers, 200, JSON.stringify(result));
         }
       }
     } catch (err) {
+      headers.apply(res);
       const e = sendError(res, err);
       if (e.code === 'JAMEY_ERR_PAYLOAD_TOO_LARGE') security?.strike(ip, 'payload_too_large');
       if (e.status >= 500) {
@@ -267,10 +401,10 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
   return server;
 }
 
-/** Runs admission; on refusal throws the coded error (its headers already set), else returns the principal. */
-function admitOrThrow(security: Gatekeeper, res: ServerResponse, request: AdmitRequest): Principal {
+/** Runs admission; on refusal throws the coded error (its headers already collected), else returns the principal. */
+function admitOrThrow(security: Gatekeeper, headers: HeaderList, request: AdmitRequest): Principal {
   const admission = security.admit(request);
-  setHeaders(res, admission.headers);
+  headers.addAll(admission.headers);
   if (!admission.ok) throw admission.error;
   return admission.principal;
 }

@@ -342,6 +342,12 @@ interface CachedKey {
   /** Last use known to be written or queued. */
   lastUsedAt: number | null;
   loadedAt: number;
+  /**
+   * The secret of the last successful verification. A request presenting the same secret is checked
+   * against it with `timingSafeEqual` (constant time, like the hash comparison) instead of hashing
+   * again: SHA-256 per request was a fifth of admission time. Only in memory, never stored.
+   */
+  verified?: Buffer;
 }
 
 interface MissingKey {
@@ -388,8 +394,17 @@ export class KeyManager {
     if (parsed === undefined) return { ok: false, reason: 'malformed' };
     const now = this.clock.now();
     const entry = this.load(parsed.id, now);
-    const presented = createHash('sha256').update(parsed.secret, 'utf8').digest();
-    const match = timingSafeEqual(presented, 'missing' in entry ? DUMMY_HASH : entry.hash);
+    let match = false;
+    const verified = 'missing' in entry ? undefined : entry.verified;
+    if (verified !== undefined) {
+      const secret = Buffer.from(parsed.secret, 'utf8');
+      match = secret.length === verified.length && timingSafeEqual(secret, verified);
+    }
+    if (!match) {
+      const presented = createHash('sha256').update(parsed.secret, 'utf8').digest();
+      match = timingSafeEqual(presented, 'missing' in entry ? DUMMY_HASH : entry.hash);
+      if (match && !('missing' in entry)) entry.verified = Buffer.from(parsed.secret, 'utf8');
+    }
     if ('missing' in entry) return { ok: false, reason: 'unknown' };
     if (!match) return { ok: false, reason: 'mismatch' };
     if (entry.revokedAt !== null) return { ok: false, reason: 'revoked' };
