@@ -14,6 +14,11 @@ import { registerCacheMetrics } from './actors/cache/metrics.js';
 import type { CacheOptionsInput } from './actors/cache/options.js';
 import { cachePruner, cacheWriters } from './actors/cache/persistent.js';
 import { TieredCache } from './actors/cache/tiered-cache.js';
+import {
+  createIntegratedInfoActor,
+  type IntegratedInfoOptions,
+  type PhiSnapshot,
+} from './actors/integrated-info/actor.js';
 import { BuiltinEmbedder } from './actors/memory/embedding/builtin.js';
 import type { EmbeddingProvider } from './actors/memory/embedding/provider.js';
 import {
@@ -51,6 +56,8 @@ export interface JameyOptions {
   security?: Partial<SecurityOptions>;
   /** Cache tiers (capacity, TTL, time-to-idle per tier). */
   cache?: CacheOptionsInput;
+  /** Live Φ (tick, compute interval, nodes); see docs/phi.md. */
+  integratedInfo?: IntegratedInfoOptions;
 }
 
 export interface Jamey {
@@ -60,6 +67,8 @@ export interface Jamey {
   readonly security: SecurityLayer;
   readonly keys: SecurityClient;
   readonly cache: TieredCache<string>;
+  /** The last live Φ of the runtime (null until the first computation). */
+  phiSnapshot(): PhiSnapshot | null;
   /** Set by `start()` when this start created the admin key: show it once. */
   readonly adminKey: { id: string; token: string; file: string } | undefined;
   start(): Promise<void>;
@@ -132,6 +141,9 @@ export function createJamey(
     }),
   );
   runtime.spawn(consolidationActorSpec(memoryOptions.consolidationIntervalMs));
+  // Live Φ of the runtime itself: each supervised actor is a node, active or idle per tick.
+  const integratedInfo = createIntegratedInfoActor(runtime, jamey.integratedInfo);
+  runtime.spawn(integratedInfo);
   new Gauge({
     name: 'jamey_memory_items',
     help: 'Memories per layer.',
@@ -153,6 +165,7 @@ export function createJamey(
     security,
     keys,
     cache,
+    phiSnapshot: () => integratedInfo.snapshot(),
     get adminKey() {
       return adminKey;
     },

@@ -32,6 +32,7 @@ test('the service runtime keeps memories in its data folder across a restart', a
       ['cache', 'running'],
       ['memory', 'running'],
       ['memory-consolidation', 'running'],
+      ['integrated-info', 'running'],
     ],
   );
   await first.close();

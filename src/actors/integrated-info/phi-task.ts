@@ -144,8 +144,8 @@ function cesFromJson(sub: PreparedSubsystem, ces: readonly ConceptJson[]): Conce
 /**
  * Φ of a contiguous run of cuts, in order, stopping at the first Φ = 0 cut as `computeSia` does.
  * This is `evaluateCuts` with the early stop: one prepared subsystem and one repertoire cache serve
- * the whole run (the cache is worth much: evaluating a run in several calls was up to 40 % slower
- * on dense 5-node systems), and only the best cut's partitioned structure is serialised.
+ * the whole run (so repertoires are not recomputed per call), and only the best cut's partitioned
+ * structure is serialised.
  */
 export const cuts = defineTask(({ input, ces, cuts: list }: CutsPayload): CutBatchResult => {
   const sub = prepareSubsystem(input);
