@@ -3,13 +3,14 @@
  * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall,cache,http,phi` picks suites;
  * `--time MS` sets the measuring time per task and round.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cacheTiers } from './cache.js';
 import { frontEnd } from './http.js';
 import { actorThroughput, askRoundTrips, poolOverhead } from './kernel.js';
 import { machine, markdown, type Row } from './lib.js';
 import { recallLatency, storeWrites } from './memory.js';
+import { runPhiBench } from './phi.js';
 
 const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
   actor: actorThroughput,
@@ -19,11 +20,61 @@ const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
   recall: recallLatency,
   cache: cacheTiers,
   http: frontEnd,
+  phi: phiSuite,
 };
+
+/**
+ * Big Φ, one thread, for the basic network, PyPhi's two heavy 5-node test networks and seeded random
+ * networks of 3 to 7 nodes. With `--pyphi FILE` (the output of bench/pyphi/time_pyphi.py run in the
+ * same session, see docs/phi.md) each row gets PyPhi's time and the speed-up.
+ */
+async function phiSuite(time?: number): Promise<Row[]> {
+  const pyphiFile = process.argv.includes('--pyphi')
+    ? process.argv[process.argv.indexOf('--pyphi') + 1]
+    : undefined;
+  const pyphi =
+    pyphiFile === undefined
+      ? undefined
+      : (JSON.parse(readFileSync(pyphiFile, 'utf8')) as { name: string; seconds?: number }[]);
+  const rows = await runPhiBench({
+    timeMs: time ?? 1000,
+    perSize: 2,
+    ...(pyphi === undefined ? {} : { pyphi }),
+  });
+  return rows.map((r) => {
+    const row: Row = {
+      suite: 'phi',
+      name: `${r.name} (${r.nodes} nodes, Φ ${r.phi})`,
+      value: r.meanMs,
+      unit: 'ms',
+      goal:
+        r.pyphiMs === undefined
+          ? '(reported)'
+          : r.pyphiMs >= 100
+            ? r.nodes === 5
+              ? '≥ 50× PyPhi'
+              : '≥ 20× PyPhi'
+            : '(PyPhi < 0.1 s)',
+      met: true,
+    };
+    if (r.pyphiMs !== undefined) {
+      row.baseline = r.pyphiMs;
+      row.baselineName = 'PyPhi 1.2.1';
+      row.ratio = r.pyphiMs / r.meanMs;
+      row.met = r.pyphiMs < 100 || row.ratio >= (r.nodes === 5 ? 50 : 20);
+    }
+    return row;
+  });
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'string' }, only: { type: 'string' }, time: { type: 'string' } },
+    options: {
+      json: { type: 'string' },
+      only: { type: 'string' },
+      time: { type: 'string' },
+      pyphi: { type: 'string' },
+    },
   });
   const only = values.only?.split(',').map((s) => s.trim());
   for (const name of only ?? []) {
