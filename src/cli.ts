@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+/**
+ * The `jamey` command.
+ *
+ *   jamey serve                      run the service (same as `npm start`)
+ *   jamey keys create --name N --scopes chat,memory:read [--rps R --burst B] [--expires-days D]
+ *   jamey keys list
+ *   jamey keys rotate <id> [--grace-days D]
+ *   jamey keys revoke <id>
+ *
+ * Key commands work on the data folder (`JAMEY_DATA_DIR`, default ./data) directly, through the
+ * same store and security layer as the service; they are safe while the service runs (SQLite
+ * serialises the two writers). A running service notices a revocation within its key-cache
+ * lifetime (60 s); revoke through `DELETE /v1/keys/:id` for an immediate effect. Wrong usage prints
+ * one line and exits with status 2.
+ */
+import { parseArgs } from 'node:util';
+import {
+  SCOPES,
+  type Scope,
+  SecurityClient,
+  SecurityLayer,
+  securityActorSpec,
+  securityWriters,
+} from './actors/security/index.js';
+import { Store } from './actors/store/store.js';
+import { DATABASE_FILE } from './jamey.js';
+import { isJameyError } from './runtime/errors.js';
+import { optionsFromEnv } from './runtime/options.js';
+import { createRuntime } from './runtime/runtime.js';
+
+class UsageError extends Error {}
+
+const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID`;
+
+function positive(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+async function withKeys<T>(run: (keys: SecurityClient) => Promise<T>): Promise<T> {
+  const runtime = createRuntime(
+    { ...optionsFromEnv(process.env), logLevel: 'error' },
+    { defaultMetrics: false },
+  );
+  mkdirSync(runtime.options.dataDir, { recursive: true });
+  const store = new Store({
+    file: join(runtime.options.dataDir, DATABASE_FILE),
+    writers: { security: securityWriters },
+    maintenanceIntervalMs: 0,
+  });
+  store.register(runtime);
+  const layer = new SecurityLayer({ store, clock: runtime.clock, log: runtime.log });
+  const keys = new SecurityClient(runtime.spawn(securityActorSpec(layer)));
+  await runtime.start();
+  try {
+    return await run(keys);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function keysCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      rps: { type: 'string' },
+      burst: { type: 'string' },
+      'expires-days': { type: 'string' },
+      'grace-days': { type: 'string' },
+    },
+  });
+  const by = 'cli';
+  switch (sub) {
+    case 'create': {
+      if (values.name === undefined) throw new UsageError('keys create needs --name');
+      if (values.scopes === undefined)
+        throw new UsageError(`keys create needs --scopes (any of ${SCOPES.join(', ')})`);
+      const scopes = values.scopes.split(',').map((s) => s.trim());
+      const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+      if (bad.length > 0) throw new UsageError(`unknown scope "${bad[0]}" (scopes: ${SCOPES.join(', ')})`);
+      const rps = positive('rps', values.rps);
+      const burst = positive('burst', values.burst);
+      if ((rps === undefined) !== (burst === undefined))
+        throw new UsageError('--rps and --burst go together');
+      const days = positive('expires-days', values['expires-days']);
+      const created = await withKeys((k) =>
+        k.createKey(
+          {
+            name: values.name as string,
+            scopes: scopes as Scope[],
+            ...(rps === undefined || burst === undefined
+              ? {}
+              : { rateLimit: { rps, burst: Math.round(burst) } }),
+            ...(days === undefined ? {} : { expiresInMs: Math.round(days * 86_400_000) }),
+          },
+          by,
+        ),
+      );
+      process.stdout.write(`${JSON.stringify({ ...created.key, key: created.token }, null, 2)}\n`);
+      process.stderr.write('The key is shown once; store it now.\n');
+      return;
+    }
+    case 'list': {
+      const list = await withKeys((k) => k.listKeys());
+      process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      return;
+    }
+    case 'rotate': {
+      const id = positionals[0];
+      if (id === undefined) throw new UsageError('keys rotate needs the key id');
+      const days = positive('grace-days', values['grace-days']);
+      const rotated = await withKeys((k) =>
+        k.rotateKey(id, { by, ...(days === undefined ? {} : { graceMs: Math.round(days * 86_400_000) }) }),
+      );
+      process.stdout.write(
+        `${JSON.stringify({ ...rotated.key, key: rotated.token, replaces: rotated.old.id }, null, 2)}\n`,
+      );
+      return;
+    }
+    case 'revoke': {
+      const id = positionals[0];
+      if (id === undefined) throw new UsageError('keys revoke needs the key id');
+      const revoked = await withKeys((k) => k.revokeKey(id, by));
+      process.stdout.write(`${JSON.stringify(revoked, null, 2)}\n`);
+      return;
+    }
+    default:
+      throw new UsageError(
+        sub === undefined
+          ? 'keys needs a command: create, list, rotate or revoke'
+          : `unknown keys command "${sub}"`,
+      );
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'serve') {
+    await import('./main.js');
+    return;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === 'keys') return keysCommand(rest);
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || (err as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    process.stderr.write(`jamey: ${(err as Error).message} (jamey --help for usage)\n`);
+    process.exit(2);
+  }
+  process.stderr.write(
+    `jamey: ${isJameyError(err) ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});
