@@ -328,7 +328,8 @@ export class MemorySystem {
   }
 
   private now(): number {
-    return this.deps.clock.now();
+    // Whole milliseconds: times are stored as INTEGER and returned to clients.
+    return Math.floor(this.deps.clock.now());
   }
 
   private live(m: MemoryRecord | undefined, now = this.now()): MemoryRecord | undefined {
