@@ -338,7 +338,7 @@ export function mergeConcepts(batches: readonly (readonly ConceptJson[])[]): Con
  * (bit-for-bit what `computeSia` computes), and the uncut MICE are registered as PyPhi's MICE
  * cache so cut evaluation reuses them exactly as in the one-call path.
  */
-function cesFromJson(sub: PreparedSubsystem, ces: readonly ConceptJson[]): ConceptData[] {
+export function cesFromJson(sub: PreparedSubsystem, ces: readonly ConceptJson[]): ConceptData[] {
   const out: ConceptData[] = [];
   for (const c of ces) {
     const mechanism = nodesToMask(c.mechanism, sub.nodes);

@@ -12,13 +12,13 @@ import {
   type ConceptJson,
   type CutJson,
   type CutResult,
+  cesFromJson,
   computeConcepts,
   computeSia,
   conceptToJson,
   evaluateCutMasks,
   isTriviallyReducibleInput,
   listCuts,
-  type PreparedSubsystem,
   prepareSubsystem,
   type SiaOptions,
   type SiaResult,
@@ -26,9 +26,7 @@ import {
   siaOfPrepared,
   unpartitionedCes,
 } from './big-phi.js';
-import { mechanismOrder } from './ces.js';
 import { candidateSubsystems } from './complex.js';
-import type { ConceptData, Mice } from './concept.js';
 import { nodesToMask } from './partition.js';
 
 export interface SiaPayload {
@@ -110,36 +108,6 @@ export const siaBatch = defineTask(({ input, subsystems, options }: SiaBatchPayl
 export const concepts = defineTask(({ input, mechanisms }: ConceptsPayload): ConceptJson[] =>
   computeConcepts(input, mechanisms).filter((c) => c.phi > 0),
 );
-
-/**
- * The unpartitioned CES back from its JSON form, as `evaluateCuts` rebuilds it (big-phi.ts): the
- * repertoires are recomputed from the network and the uncut MICE registered as PyPhi's MICE cache.
- */
-function cesFromJson(sub: PreparedSubsystem, ces: readonly ConceptJson[]): ConceptData[] {
-  const out: ConceptData[] = [];
-  for (const c of ces) {
-    const mechanism = nodesToMask(c.mechanism, sub.nodes);
-    const cp = nodesToMask(c.cause.purview, sub.nodes);
-    const ep = nodesToMask(c.effect.purview, sub.nodes);
-    const cause: Mice = {
-      direction: 'cause',
-      purview: cp,
-      phi: c.cause.phi,
-      repertoire: sub.ctx.causeRepertoire(mechanism, cp),
-    };
-    const effect: Mice = {
-      direction: 'effect',
-      purview: ep,
-      phi: c.effect.phi,
-      repertoire: sub.engine.effectQ(mechanism, ep),
-    };
-    sub.engine.memo.causeMice.set(mechanism, cause);
-    sub.engine.memo.effectMice.set(mechanism, effect);
-    out.push({ mechanism, phi: c.phi, cause, effect });
-  }
-  out.sort((a, b) => mechanismOrder(a.mechanism, b.mechanism));
-  return out;
-}
 
 /**
  * Φ of a contiguous run of cuts, in order, stopping at the first Φ = 0 cut as `computeSia` does.
