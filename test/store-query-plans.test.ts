@@ -24,6 +24,7 @@ const ARGS: Record<keyof typeof QUERIES, unknown[]> = {
   vectors: [0, 100],
   bySeq: [1],
   embeddingBySeq: [1],
+  hitBySeq: [1],
   ftsFiltered: [{ match: 'sky', entity: 'e1', now: 5, limit: 10 }],
   staleLongTerm: [100, 10],
   maxSeq: [],

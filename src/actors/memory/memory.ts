@@ -585,13 +585,12 @@ export class MemorySystem {
     const shortlist = [...fused].sort((a, b) => b[1] - a[1]).slice(0, Math.max(20, limit * 4));
     const hits: Array<RecallHit & { seq: number }> = [];
     for (const [seq, rrf] of shortlist) {
-      const record = this.queries.bySeq(seq);
-      if (record === undefined) {
+      const m = this.queries.hitBySeq(seq);
+      if (m === undefined) {
         this.index.remove(seq); // pruned behind our back: heal the index
         continue;
       }
-      const m = this.live(record, now);
-      if (m === undefined || !layers.has(m.layer)) continue;
+      if ((m.expiresAt !== null && m.expiresAt <= now) || !layers.has(m.layer)) continue;
       hits.push({
         seq,
         id: m.id,

@@ -68,6 +68,18 @@ export function withoutEmbedding(m: MemoryRecord): Memory {
   return rest;
 }
 
+/** The fields of a memory that recall ranks and returns. */
+export interface RecallRow {
+  id: string;
+  layer: Layer;
+  entityId: string | null;
+  content: string;
+  salience: number;
+  createdAt: number;
+  lastAccessedAt: number;
+  expiresAt: number | null;
+}
+
 /** Arguments of `memory.insert`. */
 export interface InsertArgs {
   id: string;
@@ -185,6 +197,8 @@ export const QUERIES = {
     'SELECT seq, id, layer, entity_id, salience, created_at, last_accessed_at, embedding FROM memories WHERE seq > ? ORDER BY seq LIMIT ?',
   bySeq: 'SELECT * FROM memories WHERE seq = ?',
   embeddingBySeq: 'SELECT embedding, embedding_model FROM memories WHERE seq = ?',
+  hitBySeq:
+    'SELECT id, layer, entity_id, content, salience, created_at, last_accessed_at, expires_at FROM memories WHERE seq = ?',
   ftsFiltered: `SELECT m.seq AS seq FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
         WHERE memories_fts MATCH @match AND (@entity IS NULL OR m.entity_id = @entity)
           AND (m.expires_at IS NULL OR m.expires_at > @now)
@@ -275,6 +289,34 @@ export class MemoryQueries {
         seq: number;
       }>
     ).map((r) => r.seq);
+  }
+
+  /** What recall needs of a memory, without the embedding (no vector copied per candidate). */
+  hitBySeq(seq: number): RecallRow | undefined {
+    const r = this.reader.statement(QUERIES.hitBySeq).get(seq) as
+      | Pick<
+          Row,
+          | 'id'
+          | 'layer'
+          | 'entity_id'
+          | 'content'
+          | 'salience'
+          | 'created_at'
+          | 'last_accessed_at'
+          | 'expires_at'
+        >
+      | undefined;
+    if (r === undefined) return undefined;
+    return {
+      id: r.id,
+      layer: r.layer,
+      entityId: r.entity_id,
+      content: r.content,
+      salience: r.salience,
+      createdAt: r.created_at,
+      lastAccessedAt: r.last_accessed_at,
+      expiresAt: r.expires_at,
+    };
   }
 
   embeddingBySeq(seq: number): { embedding: Float32Array | null; model: string | null } | undefined {
