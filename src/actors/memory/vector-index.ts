@@ -191,7 +191,8 @@ export class VectorIndex {
   private entities: Int32Array;
   private expires: Float64Array;
   private seqs: Float64Array;
-  private readonly rowOfSeq = new Map<number, number>();
+  /** Live rows (not deleted). */
+  private live = 0;
   private readonly entityCodes = new Map<string, number>();
   /** Sparse projection matrix as (source index, sign) lists per output dimension. */
   private readonly plan: Array<{ idx: Int32Array; sign: Float32Array }>;
@@ -293,7 +294,7 @@ export class VectorIndex {
 
   add(meta: RowMeta, embedding: Float32Array): void {
     if (embedding.length !== this.sourceDims) return;
-    if (this.rowOfSeq.has(meta.seq)) {
+    if (this.rowOf(meta.seq) !== undefined) {
       this.update(meta.seq, meta);
       return;
     }
@@ -312,21 +313,44 @@ export class VectorIndex {
     this.entities[row] = this.entityCode(meta.entityId, true);
     this.expires[row] = meta.expiresAt ?? 0;
     this.seqs[row] = meta.seq;
-    this.rowOfSeq.set(meta.seq, row);
+    this.live++;
+  }
+
+  /**
+   * The live row of `seq`. Rows are appended in increasing seq order (SQLite row ids only grow; a
+   * deleted last id may come back, after its dead row), so `seqs` is sorted and a binary search for
+   * the last match finds it — no per-row Map for the collector to trace.
+   */
+  private rowOf(seq: number): number | undefined {
+    const seqs = this.seqs;
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((seqs[mid] as number) <= seq) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    if (found < 0 || seqs[found] !== seq || this.layers[found] === DELETED) return undefined;
+    return found;
   }
 
   update(seq: number, changes: { layer?: Layer; expiresAt?: number | null }): void {
-    const row = this.rowOfSeq.get(seq);
+    const row = this.rowOf(seq);
     if (row === undefined) return;
     if (changes.layer !== undefined) this.layers[row] = LAYER_CODE[changes.layer];
     if (changes.expiresAt !== undefined) this.expires[row] = changes.expiresAt ?? 0;
   }
 
   remove(seq: number): void {
-    const row = this.rowOfSeq.get(seq);
+    const row = this.rowOf(seq);
     if (row === undefined) return;
     this.layers[row] = DELETED;
-    this.rowOfSeq.delete(seq);
+    this.live--;
   }
 
   /** Live rows per layer code (one pass over a byte per row: cheap enough for every scrape). */
@@ -341,12 +365,12 @@ export class VectorIndex {
   }
 
   has(seq: number): boolean {
-    return this.rowOfSeq.has(seq);
+    return this.rowOf(seq) !== undefined;
   }
 
   /** Live rows. */
   get size(): number {
-    return this.rowOfSeq.size;
+    return this.live;
   }
 
   seqOfRow(row: number): number {
