@@ -31,6 +31,7 @@ import { computePhi } from '../src/actors/integrated-info/phi-service.js';
 import { systemClock } from '../src/runtime/clock.js';
 import { toJameyError } from '../src/runtime/errors.js';
 import { TaskPool } from '../src/runtime/pool.js';
+import { mulberry32 } from '../src/runtime/random.js';
 
 export interface BenchNetwork {
   name: string;
@@ -63,17 +64,7 @@ export interface PhiBenchOptions {
   pyphi?: { name: string; seconds?: number; phi?: number }[];
 }
 
-/** Mulberry32: small, fast, seedable PRNG. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** PyPhi `examples.basic_network()` in state (1, 0, 0). */
 export function basicNetwork(): BenchNetwork {

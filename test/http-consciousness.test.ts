@@ -1,31 +1,22 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import type { JameyServer } from '../src/http/server.js';
-import { createJamey, type Jamey } from '../src/jamey.js';
-import { tempDir } from './fixtures/store.js';
+import type { Jamey } from '../src/jamey.js';
+import { type Service, startService } from './fixtures/service.js';
 
-const tmp = tempDir('jamey-consciousness-');
+let service: Service;
 let jamey: Jamey;
-let server: JameyServer;
 let base: string;
 
 before(async () => {
-  jamey = createJamey(
-    { dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } },
+  service = await startService(
+    {},
     { integratedInfo: { tickMs: 20, computeEveryMs: 200, minTransitions: 5, maxNodes: 3 } },
   );
-  await jamey.start();
-  server = jamey.server();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  jamey = service.jamey;
+  base = service.base;
 });
-after(async () => {
-  await server.shutdown();
-  await jamey.close();
-  tmp.cleanup();
-});
+after(() => service.close());
 
 test('GET /v1/consciousness reports the live Φ of the running runtime, and /metrics has it', async () => {
   const auth = { authorization: `Bearer ${jamey.adminKey?.token}` };

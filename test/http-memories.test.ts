@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import type { JameyServer } from '../src/http/server.js';
-import { createJamey, type Jamey } from '../src/jamey.js';
-import { tempDir } from './fixtures/store.js';
+import type { Jamey } from '../src/jamey.js';
+import { type Service, startService } from './fixtures/service.js';
 
-const tmp = tempDir('jamey-http-memories-');
+let service: Service;
 let jamey: Jamey;
-let server: JameyServer;
 let base: string;
 
 before(async () => {
-  jamey = createJamey({ dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } });
-  await jamey.start();
-  server = jamey.server();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  service = await startService();
+  jamey = service.jamey;
+  base = service.base;
 });
-after(async () => {
-  await server.shutdown();
-  await jamey.close();
-  tmp.cleanup();
-});
+after(() => service.close());
 
 async function call(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
   const headers = { authorization: `Bearer ${jamey.adminKey?.token}`, ...extra };

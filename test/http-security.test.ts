@@ -1,32 +1,20 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
 import { parseToken } from '../src/actors/security/index.js';
-import type { JameyServer } from '../src/http/server.js';
-import { createJamey, type Jamey } from '../src/jamey.js';
-import { tempDir } from './fixtures/store.js';
+import { type Service, startService } from './fixtures/service.js';
 
-const tmp = tempDir('jamey-http-security-');
-let jamey: Jamey;
-let server: JameyServer;
+let service: Service;
 let base: string;
 let admin: string;
 
 before(async () => {
-  jamey = createJamey({ dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } });
-  await jamey.start();
-  admin = jamey.adminKey?.token ?? '';
+  service = await startService();
+  base = service.base;
+  admin = service.adminKey;
   assert.match(admin, /^jmy_/);
-  server = jamey.server();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-after(async () => {
-  await server.shutdown();
-  await jamey.close();
-  tmp.cleanup();
-});
+after(() => service.close());
 
 async function call(
   method: string,
@@ -165,16 +153,12 @@ test('a read after a write never returns a stale cached result', async () => {
 });
 
 test('load shedding: with the event loop lagging, new work gets 503 with Retry-After; health still answers', async () => {
-  const dir = tempDir('jamey-shed-');
-  const shedding = createJamey(
-    { dataDir: dir.dir, logLevel: 'silent', pool: { maxThreads: 1 } },
+  const shedding = await startService(
+    {},
     { security: { ddos: { maxEventLoopLagMs: 50, sampleIntervalMs: 250 } } },
   );
-  await shedding.start();
-  const s = shedding.server();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-  const key = shedding.adminKey?.token ?? '';
+  const url = shedding.base;
+  const key = shedding.adminKey;
   try {
     // Hold the event loop past a whole sampling interval, as an overloaded process would; the
     // sample taken right after sees the delay and sheds until the next sample.
@@ -193,8 +177,6 @@ test('load shedding: with the event loop lagging, new work gets 503 with Retry-A
     assert.equal(health.statusCode, 200);
     await health.body.dump();
   } finally {
-    await s.shutdown();
     await shedding.close();
-    dir.cleanup();
   }
 });

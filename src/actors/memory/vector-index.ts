@@ -18,6 +18,8 @@
  * the row count they were given, so appends never disturb a scan in flight. A removed row is marked
  * with the `DELETED` layer code.
  */
+
+import { mulberry32 } from '../../runtime/random.js';
 import { LAYERS, type Layer } from './types.js';
 
 export const PROJECTED_DIMS = 64;
@@ -157,18 +159,6 @@ export function scanTopK(
     (a, b) => (heapScore[b] as number) - (heapScore[a] as number),
   );
   return { rows: order.map((i) => heapRow[i] as number), scores: order.map((i) => heapScore[i] as number) };
-}
-
-/** Seeded PRNG (mulberry32) so the projection is the same on every start. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface RowMeta {
