@@ -146,20 +146,27 @@ export class TaskPool {
     const signal = options?.signal;
     if (signal?.aborted) throw new JameyError('JAMEY_ERR_ABORTED', undefined, { cause: signal.reason });
     const deadlineMs = options?.deadlineMs ?? this.options.taskDeadlineMs;
-    const start = this.clock.now();
-    const t = new PoolTask(deadlineMs === Number.POSITIVE_INFINITY ? deadlineMs : start + deadlineMs);
-    const onAbort = (): void => t.abort(signal?.reason);
-    if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true });
+    const t = new PoolTask(
+      deadlineMs === Number.POSITIVE_INFINITY ? deadlineMs : this.clock.now() + deadlineMs,
+    );
+    const onAbort = signal === undefined ? undefined : (): void => t.abort(signal.reason);
+    if (signal !== undefined) signal.addEventListener('abort', onAbort as () => void, { once: true });
     this.deadlines.add(t);
-    const t0 = performance.now();
+    const t0 = this.observeTask === undefined ? 0 : performance.now();
     let outcome = 'ok';
     try {
-      const result = (await piscina.run(payload, {
+      const runOptions: {
+        filename: string;
+        name: string;
+        signal: PoolTask;
+        transferList?: TransferListItem[];
+      } = {
         filename: task.filename,
         name: task.name ?? 'default',
         signal: t,
-        ...(options?.transferList === undefined ? {} : { transferList: options.transferList }),
-      })) as TaskResult<T>;
+      };
+      if (options?.transferList !== undefined) runOptions.transferList = options.transferList;
+      const result = (await piscina.run(payload, runOptions)) as TaskResult<T>;
       if (result.ok) {
         this.stats.completed++;
         return result.value;
@@ -205,8 +212,8 @@ export class TaskPool {
     } finally {
       t.settled = true;
       this.deadlines.settled();
-      if (signal !== undefined) signal.removeEventListener('abort', onAbort);
-      this.observeTask?.(label, outcome, (performance.now() - t0) / 1000);
+      if (signal !== undefined) signal.removeEventListener('abort', onAbort as () => void);
+      if (this.observeTask !== undefined) this.observeTask(label, outcome, (performance.now() - t0) / 1000);
     }
   }
 
