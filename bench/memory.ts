@@ -180,6 +180,9 @@ async function recallAt(
     await system.start();
     const memory = new MemoryClient(ref);
     const qs = Array.from({ length: queries }, () => next().split(' ').slice(0, 8).join(' '));
+    // Let the collector clear what filling the database left behind, as a service that has been
+    // up for a while would have, before measuring.
+    await new Promise((r) => setTimeout(r, 2000));
     // Warm-up: every pool thread opens its read connection and loads its task modules once.
     for (const q of qs.slice(0, 60))
       await memory.recall({ query: q, entityId: `user-${q.length % 20}`, limit: 5 });

@@ -82,7 +82,7 @@ export interface MemoryOptions {
   keepOnEvictRehearsal: number;
   /** Consolidation interval. @default 30000 */
   consolidationIntervalMs: number;
-  /** Index rows above which vector scans run in the worker pool. @default 16384 */
+  /** Index rows above which vector scans and full-text queries run in the worker pool. @default 16384 */
   poolScanThreshold: number;
   /** Candidates taken from each ranking before fusion. @default 50 */
   candidates: number;

@@ -357,8 +357,13 @@ export class BuiltinEmbedder implements EmbeddingProvider {
   #commonDirection(vectors: WordVectors): Float32Array {
     if (this.#common === undefined) {
       const c = new Float32Array(SEMANTIC_DIMS);
+      const stopRows = new Set<number>();
+      for (const w of this.#stopWords) {
+        const r = vectors.rowOf(w);
+        if (r !== undefined) stopRows.add(r);
+      }
       for (let r = 0; r < vectors.count; r++) {
-        if (this.#stopWords.has(vectors.words[r]!)) continue;
+        if (stopRows.has(r)) continue;
         const p = 1 / ((r + 1) * HARMONIC);
         vectors.addRow(r, p * (this.sifA / (this.sifA + p)), c, 0);
       }
@@ -379,7 +384,10 @@ export class BuiltinEmbedder implements EmbeddingProvider {
       }
       const weight = row === undefined ? 1 : this.sifA / (this.sifA + 1 / ((row + 1) * HARMONIC));
       entry = { row, weight, stem: lightStem(token) };
-      if (this.#lookup.size < 100_000) this.#lookup.set(token, entry);
+      // A small memo of recent tokens: lookups are cheap now, and every cached entry is an object
+      // the collector traces.
+      if (this.#lookup.size >= 10_000) this.#lookup.clear();
+      this.#lookup.set(token, entry);
     }
     return entry;
   }

@@ -29,7 +29,10 @@ export interface WordVectors {
   readonly flags: number;
   /** Bits per stored component: 8 (int8) or 4 (packed nibbles, value + 8, low nibble first). */
   readonly bits: 4 | 8;
+  /** Every word, decoded on first access (bench and tests; lookups use `rowOf` and `word`). */
   readonly words: readonly string[];
+  /** The word of a row. */
+  word(row: number): string;
   /** Quantised matrix, row-major: Int8Array for 8 bits, Uint8Array of packed nibbles for 4 bits. */
   readonly matrix: Int8Array | Uint8Array;
   readonly scales: Float32Array;
@@ -62,12 +65,55 @@ export function parseWordVectors(bytes: Uint8Array): WordVectors {
   if (!Number.isInteger(rowBytes)) throw fail('4-bit matrix with an odd number of dims');
   if (bytes.byteLength !== matrixOffset + count * rowBytes) throw fail('size does not match the header');
 
-  const words = new TextDecoder('utf-8', { fatal: true })
-    .decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + vocabBytes))
-    .split('\n');
-  if (words.length !== count) throw fail(`vocabulary has ${words.length} words, header says ${count}`);
-  const index = new Map<string, number>();
-  for (let r = 0; r < count; r++) index.set(words[r]!, r);
+  // The vocabulary stays as UTF-8 bytes with an offset per word and an open-addressing hash table
+  // of rows: no 100 000 strings and no Map for the garbage collector to trace on every major GC
+  // (they made a full collection three to four times longer).
+  const vocab = bytes.subarray(HEADER_BYTES, HEADER_BYTES + vocabBytes);
+  const offsets = new Uint32Array(count + 1);
+  let w = 0;
+  for (let i = 0; i < vocab.length && w < count; i++) {
+    if (vocab[i] === 10) offsets[++w] = i + 1;
+  }
+  if (w !== count - 1) throw fail(`vocabulary has ${w + 1} words, header says ${count}`);
+  offsets[count] = vocab.length + 1;
+  const slots = 1 << Math.ceil(Math.log2(count * 2 + 1));
+  const table = new Int32Array(slots).fill(-1);
+  const fnv = (buf: Uint8Array, from: number, to: number): number => {
+    let h = 0x811c9dc5;
+    for (let i = from; i < to; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    return h >>> 0;
+  };
+  for (let r = 0; r < count; r++) {
+    let slot = fnv(vocab, offsets[r]!, offsets[r + 1]! - 1) & (slots - 1);
+    while (table[slot] !== -1) slot = (slot + 1) & (slots - 1);
+    table[slot] = r;
+  }
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let scratch = new Uint8Array(256);
+  const rowOf = (word: string): number | undefined => {
+    if (word.length * 3 > scratch.length) scratch = new Uint8Array(word.length * 3);
+    const n = encoder.encodeInto(word, scratch).written;
+    let slot = fnv(scratch, 0, n) & (slots - 1);
+    for (;;) {
+      const r = table[slot]!;
+      if (r === -1) return undefined;
+      const start = offsets[r]!;
+      if (offsets[r + 1]! - 1 - start === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (vocab[start + i] !== scratch[i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return r;
+      }
+      slot = (slot + 1) & (slots - 1);
+    }
+  };
+  const word = (row: number): string => decoder.decode(vocab.subarray(offsets[row]!, offsets[row + 1]! - 1));
+  let allWords: string[] | undefined;
 
   // Typed-array views need aligned offsets; copy when the buffer slice is not 4-byte aligned.
   const absScales = bytes.byteOffset + scalesOffset;
@@ -103,10 +149,14 @@ export function parseWordVectors(bytes: Uint8Array): WordVectors {
     dims,
     flags,
     bits,
-    words,
+    get words(): readonly string[] {
+      allWords ??= Array.from({ length: count }, (_, r) => word(r));
+      return allWords;
+    },
+    word,
     matrix,
     scales,
-    rowOf: (word) => index.get(word),
+    rowOf,
     addRow,
     vector(row) {
       const v = new Float32Array(dims);
