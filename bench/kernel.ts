@@ -11,24 +11,16 @@ import { FixedDeque } from 'mnemonist';
 import { Piscina } from 'piscina';
 import { systemClock } from '../src/runtime/clock.js';
 import { RuntimeMetrics } from '../src/runtime/metrics.js';
-import { defaultOptions } from '../src/runtime/options.js';
 import { TaskPool } from '../src/runtime/pool.js';
-import { ActorSystem } from '../src/runtime/system.js';
+import { ActorSystem, systemOptions } from '../src/runtime/system.js';
 import { compareRounds, opsPerSecond, type Row } from './lib.js';
 
 const BATCH = 1000;
 
 function newSystem(capacity: number): ActorSystem {
-  const d = defaultOptions();
-  return new ActorSystem({
-    clock: systemClock,
-    random: Math.random,
-    mailbox: { capacity, overflow: 'reject' },
-    sendRetry: d.sendRetry,
-    askDeadlineMs: d.askDeadlineMs,
-    supervision: d.supervision,
-    shutdownTimeoutMs: 5000,
-  });
+  return new ActorSystem(
+    systemOptions({ mailbox: { capacity, overflow: 'reject' }, shutdownTimeoutMs: 5000 }),
+  );
 }
 
 export async function actorThroughput(time?: number): Promise<Row[]> {

@@ -17,20 +17,17 @@ import { openWriterConnection, poolCheckpointer, Store } from '../src/actors/sto
 import { systemClock } from '../src/runtime/clock.js';
 import { defaultOptions } from '../src/runtime/options.js';
 import { TaskPool } from '../src/runtime/pool.js';
-import { ActorSystem } from '../src/runtime/system.js';
+import { ActorSystem, systemOptions } from '../src/runtime/system.js';
 import { compareRounds, median, type Row } from './lib.js';
 
 function newSystem(): ActorSystem {
-  const d = defaultOptions();
-  return new ActorSystem({
-    clock: systemClock,
-    random: Math.random,
-    mailbox: { capacity: 20_000, overflow: 'reject' },
-    sendRetry: d.sendRetry,
-    askDeadlineMs: 60_000,
-    supervision: d.supervision,
-    shutdownTimeoutMs: 30_000,
-  });
+  return new ActorSystem(
+    systemOptions({
+      mailbox: { capacity: 20_000, overflow: 'reject' },
+      askDeadlineMs: 60_000,
+      shutdownTimeoutMs: 30_000,
+    }),
+  );
 }
 
 /**

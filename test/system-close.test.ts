@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { systemClock } from '../src/runtime/clock.js';
 import { isJameyError, JameyError } from '../src/runtime/errors.js';
-import { defaultOptions } from '../src/runtime/options.js';
-import { ActorSystem, startOrder } from '../src/runtime/system.js';
+import { ActorSystem, startOrder, systemOptions } from '../src/runtime/system.js';
 import { gate, makeSystem, settle } from './fixtures/system.js';
 
 function realSystem(capacity = 1000): ActorSystem {
-  const d = defaultOptions();
-  return new ActorSystem({
-    clock: systemClock,
-    random: Math.random,
-    mailbox: { capacity, overflow: 'reject' },
-    sendRetry: d.sendRetry,
-    askDeadlineMs: d.askDeadlineMs,
-    supervision: d.supervision,
-    shutdownTimeoutMs: 30_000,
-  });
+  return new ActorSystem(
+    systemOptions({ mailbox: { capacity, overflow: 'reject' }, shutdownTimeoutMs: 30_000 }),
+  );
 }
 
 test('close() under load delivers every accepted message exactly once, dependents first', async () => {

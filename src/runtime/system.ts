@@ -14,10 +14,15 @@
  */
 import { ActorHost, type ActorRef, type ActorSpec } from './actor.js';
 import type { RandomSource } from './backoff.js';
-import type { Clock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { DeadLetters } from './dead-letters.js';
 import { JameyError } from './errors.js';
-import type { MailboxOptions, RetryOptions, SupervisionOptions } from './options.js';
+import {
+  defaultOptions,
+  type MailboxOptions,
+  type RetryOptions,
+  type SupervisionOptions,
+} from './options.js';
 import { type ChildInfo, type Escalation, Supervisor } from './supervisor.js';
 
 export type SystemState = 'new' | 'starting' | 'running' | 'closing' | 'closed' | 'destroyed';
@@ -32,6 +37,25 @@ export interface SystemOptions {
   shutdownTimeoutMs: number;
   onEscalate?: (escalation: Escalation) => void;
   onChildCrash?: (child: string, error: JameyError) => void;
+}
+
+/**
+ * System options from the runtime defaults (system clock, Math.random, the default mailbox, retry,
+ * ask deadline and supervision), with `overrides` on top: for systems built outside a `Runtime`
+ * (benchmarks, tests, tools).
+ */
+export function systemOptions(overrides: Partial<SystemOptions> = {}): SystemOptions {
+  const d = defaultOptions();
+  return {
+    clock: systemClock,
+    random: Math.random,
+    mailbox: d.mailbox,
+    sendRetry: d.sendRetry,
+    askDeadlineMs: d.askDeadlineMs,
+    supervision: d.supervision,
+    shutdownTimeoutMs: d.shutdownTimeoutMs,
+    ...overrides,
+  };
 }
 
 /** Orders specs so each comes after its dependencies; stable otherwise. Throws on unknown names or cycles. */
