@@ -31,6 +31,7 @@ import {
 } from './actors/memory/memory.js';
 import { memoryPruner, memoryWriters } from './actors/memory/repository.js';
 import { LAYERS } from './actors/memory/types.js';
+import { monitorActorSpec, ResourceMonitor, registerResourceMetrics } from './actors/monitor/monitor.js';
 import {
   maxMailboxFill,
   SecurityClient,
@@ -106,6 +107,10 @@ export function createJamey(
   });
   store.register(runtime);
   registerStoreMetrics(registry, store);
+
+  const monitor = new ResourceMonitor(dataDir);
+  runtime.spawn(monitorActorSpec(monitor));
+  registerResourceMetrics(registry, monitor);
 
   const security = new SecurityLayer({
     store,

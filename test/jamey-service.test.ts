@@ -28,6 +28,7 @@ test('the service runtime keeps memories in its data folder across a restart', a
     first.runtime.health().actors.map((a) => [a.name, a.status]),
     [
       ['store', 'running'],
+      ['monitor', 'running'],
       ['security', 'running'],
       ['cache', 'running'],
       ['memory', 'running'],

@@ -13,6 +13,7 @@ import type { Admission, AdmitRequest, Principal, StrikeReason } from '../actors
 import { JameyError } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { BODY_LIMIT, preloadJson } from './body.js';
+import { httpMetrics } from './metrics.js';
 import { sendError } from './respond.js';
 import type { Route } from './route.js';
 import { Router } from './router.js';
@@ -27,6 +28,9 @@ export interface JameyServer extends Server {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The matched route's pattern, for the request metrics. */
+const ROUTE = Symbol('jamey.route');
 
 const NORMAL_MODE: CacheMode = Object.freeze({ read: true, write: true });
 const HIT = ['X-Cache', 'HIT'];
@@ -280,6 +284,7 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
         throw err;
       }
       const { route, params } = match;
+      (res as ServerResponse & { [ROUTE]?: string })[ROUTE] = route.name ?? route.path;
       const principal =
         security === undefined
           ? PUBLIC_PRINCIPAL
@@ -351,6 +356,7 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
     }
   };
   const http = runtime.options.http;
+  const observeRequest = httpMetrics(runtime.metrics.registry);
   const httpServer = createServer(
     {
       maxHeaderSize: http.maxHeaderBytes,
@@ -364,7 +370,16 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
     (req, res) => {
       (req as IncomingMessage & { [BODY_LIMIT]?: number })[BODY_LIMIT] = http.maxBodyBytes;
       inFlight++;
-      res.once('close', done);
+      const t0 = performance.now();
+      res.once('close', () => {
+        done();
+        observeRequest(
+          (res as ServerResponse & { [ROUTE]?: string })[ROUTE] ?? '(unmatched)',
+          req.method ?? 'GET',
+          res.statusCode,
+          (performance.now() - t0) / 1000,
+        );
+      });
       void handle(req, res);
     },
   );
