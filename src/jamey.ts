@@ -42,7 +42,7 @@ import {
   securityPruner,
   securityWriters,
 } from './actors/security/index.js';
-import { registerStoreMetrics } from './actors/store/metrics.js';
+import { maintenanceMetrics, registerStoreMetrics } from './actors/store/metrics.js';
 import { poolCheckpointer, Store } from './actors/store/store.js';
 import { buildServer, type JameyServer } from './http/server.js';
 import type { RuntimeOptionsInput } from './runtime/options.js';
@@ -95,6 +95,7 @@ export function createJamey(
   const memoryOptions = { ...DEFAULT_MEMORY_OPTIONS, ...jamey.memory };
   const cacheOptions = jamey.cache ?? {};
 
+  const countMaintenance = maintenanceMetrics(registry);
   const store = new Store({
     file: join(dataDir, DATABASE_FILE),
     writers: { memory: memoryWriters, security: securityWriters, cache: cacheWriters },
@@ -104,6 +105,10 @@ export function createJamey(
       cache: cachePruner(1_800_000),
     },
     checkpointer: poolCheckpointer(runtime.pool),
+    onMaintenance: (report) => {
+      countMaintenance(report);
+      runtime.log.info('store maintenance', { ...report, ms: Math.round(report.ms) });
+    },
   });
   store.register(runtime);
   registerStoreMetrics(registry, store);

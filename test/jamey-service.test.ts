@@ -20,7 +20,10 @@ test('the service runtime keeps memories in its data folder across a restart', a
     'llama3',
   );
   await first.memory.store('episodic', 'We talked about the home network.', { entityId: 'me' });
+  const report = await first.store.maintain();
+  assert.equal(report.optimized, true);
   const metrics = await first.runtime.metrics.render();
+  assert.match(metrics, /^jamey_store_maintenance_runs_total 1$/m, 'maintenance is visible in the metrics');
   assert.match(metrics, /jamey_memory_items\{layer="semantic"\} 1/);
   assert.match(metrics, /jamey_store_batch_size_count [1-9]/);
   assert.match(metrics, /jamey_store_database_bytes [1-9]/);

@@ -31,6 +31,8 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** The matched route's pattern, for the request metrics. */
 const ROUTE = Symbol('jamey.route');
+/** The request id, for the access log. */
+const REQUEST = Symbol('jamey.requestId');
 
 const NORMAL_MODE: CacheMode = Object.freeze({ read: true, write: true });
 const HIT = ['X-Cache', 'HIT'];
@@ -254,6 +256,7 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    (res as ServerResponse & { [REQUEST]?: string })[REQUEST] = requestId;
     const headers = new HeaderList();
     headers.add('X-Request-Id', requestId);
     headers.addAll(baseHeaders);
@@ -357,6 +360,7 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
   };
   const http = runtime.options.http;
   const observeRequest = httpMetrics(runtime.metrics.registry);
+  const accessLog = runtime.log.enabled('debug');
   const httpServer = createServer(
     {
       maxHeaderSize: http.maxHeaderBytes,
@@ -373,12 +377,19 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
       const t0 = performance.now();
       res.once('close', () => {
         done();
-        observeRequest(
-          (res as ServerResponse & { [ROUTE]?: string })[ROUTE] ?? '(unmatched)',
-          req.method ?? 'GET',
-          res.statusCode,
-          (performance.now() - t0) / 1000,
-        );
+        const route = (res as ServerResponse & { [ROUTE]?: string })[ROUTE] ?? '(unmatched)';
+        const seconds = (performance.now() - t0) / 1000;
+        observeRequest(route, req.method ?? 'GET', res.statusCode, seconds);
+        // The access log is at debug level: a line per request costs more than a cached answer.
+        if (accessLog) {
+          runtime.log.debug('request', {
+            requestId: (res as ServerResponse & { [REQUEST]?: string })[REQUEST],
+            method: req.method,
+            route,
+            status: res.statusCode,
+            ms: Math.round(seconds * 1e5) / 100,
+          });
+        }
       });
       void handle(req, res);
     },

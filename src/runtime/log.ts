@@ -7,6 +7,8 @@ import type { LogLevel } from './options.js';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface Logger {
+  /** Whether a level is logged (check before building costly fields). */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -29,6 +31,7 @@ export function createLogger(
     write(`${line}\n`);
   };
   return {
+    enabled: (lvl) => RANK[lvl] >= min,
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),

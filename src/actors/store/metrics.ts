@@ -1,7 +1,7 @@
 /** Store metrics on the runtime's registry: batch sizes and commit times as they happen, file sizes at scrape time. */
 import { statSync } from 'node:fs';
-import { Gauge, Histogram, type Registry } from 'prom-client';
-import type { Store } from './store.js';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { MaintenanceReport, Store } from './store.js';
 
 function size(file: string): number {
   try {
@@ -9,6 +9,31 @@ function size(file: string): number {
   } catch {
     return 0;
   }
+}
+
+/** Counts maintenance runs and pruned rows; returns the hook to pass as `StoreOptions.onMaintenance`. */
+export function maintenanceMetrics(registry: Registry): (report: MaintenanceReport) => void {
+  const runs = new Counter({
+    name: 'jamey_store_maintenance_runs_total',
+    help: 'Maintenance runs (pruning, PRAGMA optimize, incremental vacuum, WAL checkpoint).',
+    registers: [registry],
+  });
+  const pruned = new Counter({
+    name: 'jamey_store_pruned_rows_total',
+    help: 'Rows deleted by maintenance pruning, by domain.',
+    labelNames: ['domain'] as const,
+    registers: [registry],
+  });
+  const vacuumed = new Counter({
+    name: 'jamey_store_vacuumed_pages_total',
+    help: 'Pages returned to the file system by incremental vacuum.',
+    registers: [registry],
+  });
+  return (report) => {
+    runs.inc();
+    for (const [domain, n] of Object.entries(report.pruned)) pruned.inc({ domain }, n);
+    vacuumed.inc(Math.max(0, report.vacuumedPages));
+  };
 }
 
 export function registerStoreMetrics(registry: Registry, store: Store): void {

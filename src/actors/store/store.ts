@@ -87,6 +87,8 @@ export interface StoreOptions {
   vacuumPages?: number;
   writers?: Record<string, WritersFactory>;
   pruners?: Record<string, Pruner>;
+  /** Called after each maintenance run (scheduled or on demand), for logs and metrics. */
+  onMaintenance?: (report: MaintenanceReport) => void;
   /** Wall-clock milliseconds for timestamps. @default Date.now */
   now?: () => number;
 }
@@ -303,6 +305,7 @@ export function storeActorSpec(
           if (row[0] !== undefined) report.checkpoint = row[0];
         }
         report.ms = performance.now() - t0;
+        options.onMaintenance?.(report);
         return report;
       };
 
