@@ -91,7 +91,14 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const [name, suite] of Object.entries(SUITES)) {
     if (only !== undefined && !only.includes(name)) continue;
-    rows.push(...(await suite(time)));
+    // Progress on stderr, so that stdout stays the report.
+    process.stderr.write(`bench: ${name}…\n`);
+    const t0 = performance.now();
+    const suiteRows = await suite(time);
+    rows.push(...suiteRows);
+    process.stderr.write(
+      `bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s (${suiteRows.length} rows)\n`,
+    );
   }
   const info = machine();
   process.stdout.write(
