@@ -447,7 +447,9 @@ describe('properties', () => {
         const perm = perms[p % perms.length]!;
         const a = computeSia(net);
         const b = computeSia(permuteNetwork(net, perm));
-        if (a.phi !== b.phi || a.concepts.length !== b.concepts.length) return false;
+        // Equal up to PyPhi's precision (1e-6): the emulated pyemd rounds to integers at 1e6 and
+        // its rounding can land one unit apart when the nodes are listed in another order.
+        if (Math.abs(a.phi - b.phi) > 1.0000001e-6 || a.concepts.length !== b.concepts.length) return false;
         const key = (mech: number[], phi: number, map: (v: number) => number) =>
           `${mech.map(map).sort().join(',')}:${phi}`;
         const ka = a.concepts.map((c) => key(c.mechanism, c.phi, (v) => perm[v]!)).sort();
