@@ -1,3 +1,4 @@
 /** Public API of the `jamey` package. */
-export { buildServer, type JameyServer } from './http/server.js';
+export { buildServer, type JameyServer, type ServerOptions } from './http/server.js';
+export { createJamey, DATABASE_FILE, type Jamey, type JameyOptions } from './jamey.js';
 export * from './runtime/index.js';
