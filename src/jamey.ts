@@ -11,7 +11,7 @@ import { Gauge } from 'prom-client';
 import { cacheActorSpec } from './actors/cache/actor.js';
 import { EmbeddingTier, withTieredEmbeddings } from './actors/cache/embedding-tier.js';
 import { registerCacheMetrics } from './actors/cache/metrics.js';
-import type { CacheOptionsInput } from './actors/cache/options.js';
+import { type CacheOptionsInput, resolveCacheOptions } from './actors/cache/options.js';
 import { cachePruner, cacheWriters } from './actors/cache/persistent.js';
 import { TieredCache } from './actors/cache/tiered-cache.js';
 import {
@@ -102,7 +102,7 @@ export function createJamey(
     pruners: {
       memory: memoryPruner(memoryOptions.longTermRetentionMs),
       security: securityPruner({}, runtime.clock),
-      cache: cachePruner(1_800_000),
+      cache: cachePruner(resolveCacheOptions(cacheOptions).l3.ttiMs),
     },
     checkpointer: poolCheckpointer(runtime.pool),
     onMaintenance: (report) => {

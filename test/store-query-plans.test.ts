@@ -23,6 +23,7 @@ const ARGS: Record<keyof typeof QUERIES, unknown[]> = {
   fts: ['sky', 10],
   vectors: [0, 100],
   bySeq: [1],
+  seqById: ['m1'],
   embeddingBySeq: [1],
   hitBySeq: [1],
   ftsFiltered: [{ match: 'sky', entity: 'e1', now: 5, limit: 10 }],

@@ -1,19 +1,11 @@
 /** Runs the load generator in a second process against a URL and returns its figures. */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LoadResult } from './generator.js';
+import type { LoadOptions, LoadResult } from './generator.js';
 
 const GENERATOR = fileURLToPath(new URL('./generator.js', import.meta.url));
 
-export function drive(options: {
-  url: string;
-  method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
-  body?: string;
-  connections?: number;
-  durationMs?: number;
-  warmupMs?: number;
-}): Promise<LoadResult> {
+export function drive(options: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

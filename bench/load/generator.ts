@@ -10,7 +10,7 @@
 import { createHistogram } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
-interface LoadOptions {
+export interface LoadOptions {
   url: string;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;

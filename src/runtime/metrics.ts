@@ -155,30 +155,23 @@ export class RuntimeMetrics {
       },
     });
 
-    new Gauge({
-      name: 'jamey_pool_queue_size',
-      help: 'Tasks waiting for a worker thread.',
-      registers,
-      collect() {
-        this.set(metrics.pool?.queueSize ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'jamey_pool_threads',
-      help: 'Worker threads alive.',
-      registers,
-      collect() {
-        this.set(metrics.pool?.threads ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'jamey_pool_utilization',
-      help: "Share of the pool's capacity spent running tasks (0..1).",
-      registers,
-      collect() {
-        this.set(metrics.pool?.utilization ?? 0);
-      },
-    });
+    const poolGauge = (name: string, help: string, read: (p: TaskPool) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(metrics.pool === undefined ? 0 : read(metrics.pool));
+        },
+      });
+    };
+    poolGauge('jamey_pool_queue_size', 'Tasks waiting for a worker thread.', (p) => p.queueSize);
+    poolGauge('jamey_pool_threads', 'Worker threads alive.', (p) => p.threads);
+    poolGauge(
+      'jamey_pool_utilization',
+      "Share of the pool's capacity spent running tasks (0..1).",
+      (p) => p.utilization,
+    );
     this.taskSeconds = new Histogram({
       name: 'jamey_pool_task_seconds',
       help: 'Task time from submission to result, by task and outcome (ok or error code).',

@@ -653,16 +653,9 @@ export class MemorySystem {
   }
 
   private async deleteRecord(id: string): Promise<void> {
-    const seq = this.seqOf(id);
+    const seq = this.queries.seqOf(id);
     await this.commit('memory.delete', { id });
     if (seq !== undefined) this.index.remove(seq);
-  }
-
-  private seqOf(id: string): number | undefined {
-    const row = this.deps.store.reader.statement('SELECT seq FROM memories WHERE id = ?').get(id) as
-      | { seq: number }
-      | undefined;
-    return row?.seq;
   }
 
   private async moveTo(m: MemoryRecord, layer: Layer): Promise<'moved' | 'merged'> {
@@ -675,7 +668,7 @@ export class MemorySystem {
       }
     }
     await this.commit('memory.update', { id: m.id, layer, expiresAt: null });
-    const seq = this.seqOf(m.id);
+    const seq = this.queries.seqOf(m.id);
     if (seq !== undefined) this.index.update(seq, { layer, expiresAt: null });
     return 'moved';
   }

@@ -196,6 +196,7 @@ export const QUERIES = {
   vectors:
     'SELECT seq, id, layer, entity_id, salience, created_at, last_accessed_at, embedding FROM memories WHERE seq > ? ORDER BY seq LIMIT ?',
   bySeq: 'SELECT * FROM memories WHERE seq = ?',
+  seqById: 'SELECT seq FROM memories WHERE id = ?',
   embeddingBySeq: 'SELECT embedding, embedding_model FROM memories WHERE seq = ?',
   hitBySeq:
     'SELECT id, layer, entity_id, content, salience, created_at, last_accessed_at, expires_at FROM memories WHERE seq = ?',
@@ -317,6 +318,10 @@ export class MemoryQueries {
       lastAccessedAt: r.last_accessed_at,
       expiresAt: r.expires_at,
     };
+  }
+
+  seqOf(id: string): number | undefined {
+    return (this.reader.statement(QUERIES.seqById).get(id) as { seq: number } | undefined)?.seq;
   }
 
   embeddingBySeq(seq: number): { embedding: Float32Array | null; model: string | null } | undefined {

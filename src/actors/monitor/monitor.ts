@@ -176,68 +176,53 @@ export function registerResourceMetrics(registry: Registry, monitor: ResourceMon
       this.set({ kind: 'used' }, s.memory.used);
     },
   });
-  new Gauge({
-    name: 'system_disk_free_bytes',
-    help: 'Free space for unprivileged writers on the data folder’s file system.',
-    registers,
-    collect() {
-      const s = last();
-      if (s !== undefined) this.set(s.disk.free);
-    },
-  });
-  new Gauge({
-    name: 'system_disk_total_bytes',
-    help: 'Size of the data folder’s file system.',
-    registers,
-    collect() {
-      const s = last();
-      if (s !== undefined) this.set(s.disk.total);
-    },
-  });
-  new Gauge({
-    name: 'system_cpu_usage',
-    help: 'Busy share of all CPUs over the last monitor interval (0..1).',
-    registers,
-    collect() {
-      const s = last();
-      if (s !== undefined) this.set(s.cpu);
-    },
-  });
-  new Counter({
-    name: 'system_disk_io_bytes_total',
-    help: 'Bytes read and written by the machine’s block devices since boot.',
-    labelNames: ['direction'] as const,
-    registers,
-    collect() {
-      const s = last();
-      if (s === undefined) return;
-      this.reset();
-      this.inc({ direction: 'read' }, s.diskIo.read);
-      this.inc({ direction: 'write' }, s.diskIo.write);
-    },
-  });
-  new Counter({
-    name: 'system_network_io_bytes_total',
-    help: 'Bytes received and sent on all interfaces but loopback since boot.',
-    labelNames: ['direction'] as const,
-    registers,
-    collect() {
-      const s = last();
-      if (s === undefined) return;
-      this.reset();
-      this.inc({ direction: 'receive' }, s.network.receive);
-      this.inc({ direction: 'transmit' }, s.network.transmit);
-    },
-  });
-  new Gauge({
-    name: 'jamey_event_loop_utilization',
-    help: 'Share of time the event loop was busy over the last monitor interval (0..1).',
-    registers,
-    collect() {
-      const s = last();
-      if (s !== undefined) this.set(s.eventLoopUtilization);
-    },
-  });
+  const single = (name: string, help: string, read: (s: ResourceSample) => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const s = last();
+        if (s !== undefined) this.set(read(s));
+      },
+    });
+  };
+  single(
+    'system_disk_free_bytes',
+    'Free space for unprivileged writers on the data folder’s file system.',
+    (s) => s.disk.free,
+  );
+  single('system_disk_total_bytes', 'Size of the data folder’s file system.', (s) => s.disk.total);
+  single('system_cpu_usage', 'Busy share of all CPUs over the last monitor interval (0..1).', (s) => s.cpu);
+  const io = (name: string, help: string, read: (s: ResourceSample) => Record<string, number>): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['direction'] as const,
+      registers,
+      collect() {
+        const s = last();
+        if (s === undefined) return;
+        this.reset();
+        for (const [direction, bytes] of Object.entries(read(s))) this.inc({ direction }, bytes);
+      },
+    });
+  };
+  io(
+    'system_disk_io_bytes_total',
+    'Bytes read and written by the machine’s block devices since boot.',
+    (s) => s.diskIo,
+  );
+  io(
+    'system_network_io_bytes_total',
+    'Bytes received and sent on all interfaces but loopback since boot.',
+    (s) => s.network,
+  );
+  single(
+    'jamey_event_loop_utilization',
+    'Share of time the event loop was busy over the last monitor interval (0..1).',
+    (s) => s.eventLoopUtilization,
+  );
 }
 
 export type MonitorMessage = 'sample';

@@ -178,15 +178,7 @@ export const AUDIT_QUERIES = {
     'SELECT seq, at, actor, action, target, outcome, details FROM audit_log WHERE action = ? AND at >= ? ORDER BY at DESC LIMIT ?',
 } as const;
 
-interface DbAuditRow {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  outcome: string;
-  details: string | null;
-}
+type DbAuditRow = AuditRow & { seq: number };
 
 export interface AuditQuery {
   /** Only this action. */
