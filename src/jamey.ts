@@ -14,11 +14,24 @@ import { registerCacheMetrics } from './actors/cache/metrics.js';
 import { type CacheOptionsInput, resolveCacheOptions } from './actors/cache/options.js';
 import { cachePruner, cacheWriters } from './actors/cache/persistent.js';
 import { TieredCache } from './actors/cache/tiered-cache.js';
+import { type ChatOptions, ChatService, registerChatService } from './actors/context/chat.js';
+import { type ContextOptions, contextActorSpec } from './actors/context/context.js';
+import { conversationWriters } from './actors/context/conversations.js';
+import { type Encoding, loadTokenizer, type Tokenizer } from './actors/context/tokenizer.js';
 import {
   createIntegratedInfoActor,
   type IntegratedInfoOptions,
   type PhiSnapshot,
 } from './actors/integrated-info/actor.js';
+import {
+  type LocalModelOptions,
+  localProviderConfig,
+  type ProviderConfig,
+  providersFromEnv,
+  resolveModels,
+} from './actors/llm/config.js';
+import { createProviders } from './actors/llm/providers.js';
+import type { LlmProvider } from './actors/llm/types.js';
 import { BuiltinEmbedder } from './actors/memory/embedding/builtin.js';
 import type { EmbeddingProvider } from './actors/memory/embedding/provider.js';
 import {
@@ -32,6 +45,9 @@ import {
 import { memoryPruner, memoryWriters } from './actors/memory/repository.js';
 import { LAYERS } from './actors/memory/types.js';
 import { monitorActorSpec, ResourceMonitor, registerResourceMetrics } from './actors/monitor/monitor.js';
+import { usageWriters } from './actors/router/budget.js';
+import { registerRouterMetrics } from './actors/router/metrics.js';
+import { ModelRouter, type RouterOptions, routerActorSpec } from './actors/router/router.js';
 import {
   maxMailboxFill,
   SecurityClient,
@@ -45,6 +61,7 @@ import {
 import { maintenanceMetrics, registerStoreMetrics } from './actors/store/metrics.js';
 import { poolCheckpointer, Store } from './actors/store/store.js';
 import { buildServer, type JameyServer } from './http/server.js';
+import { JameyError } from './runtime/errors.js';
 import type { RuntimeOptionsInput } from './runtime/options.js';
 import { createRuntime, type Runtime, type RuntimeDeps } from './runtime/runtime.js';
 
@@ -59,6 +76,25 @@ export interface JameyOptions {
   cache?: CacheOptionsInput;
   /** Live Φ (tick, compute interval, nodes); see docs/phi.md. */
   integratedInfo?: IntegratedInfoOptions;
+  /** Models, routing, budgets, context and chat; see docs/chat.md. */
+  llm?: LlmOptions;
+}
+
+export interface LlmOptions {
+  /** Configured providers (besides the built-in local one). @default [] */
+  providers?: readonly ProviderConfig[];
+  /**
+   * Environment read for provider conventions (`OPENAI_API_KEY`/`OPENAI_BASE_URL`,
+   * `ANTHROPIC_API_KEY`, `OLLAMA_HOST`) and for API keys named by `apiKeyEnv`. @default process.env
+   */
+  env?: NodeJS.ProcessEnv;
+  /** The built-in local responder. @default { enabled: true, contextTokens: 8192 } */
+  local?: LocalModelOptions;
+  router?: RouterOptions;
+  chat?: Partial<ChatOptions>;
+  context?: Partial<ContextOptions>;
+  /** Tokenizer encoding for counting. @default "o200k_base" */
+  tokenizer?: Encoding;
 }
 
 export interface Jamey {
@@ -68,6 +104,9 @@ export interface Jamey {
   readonly security: SecurityLayer;
   readonly keys: SecurityClient;
   readonly cache: TieredCache<string>;
+  /** Chat completions, models and embeddings (what the OpenAI-compatible routes call). */
+  readonly chat: ChatService;
+  readonly router: ModelRouter;
   /** The last live Φ of the runtime (null until the first computation). */
   phiSnapshot(): PhiSnapshot | null;
   /** Set by `start()` when this start created the admin key: show it once. */
@@ -98,7 +137,13 @@ export function createJamey(
   const countMaintenance = maintenanceMetrics(registry);
   const store = new Store({
     file: join(dataDir, DATABASE_FILE),
-    writers: { memory: memoryWriters, security: securityWriters, cache: cacheWriters },
+    writers: {
+      memory: memoryWriters,
+      security: securityWriters,
+      cache: cacheWriters,
+      context: conversationWriters,
+      router: usageWriters,
+    },
     pruners: {
       memory: memoryPruner(memoryOptions.longTermRetentionMs),
       security: securityPruner({}, runtime.clock),
@@ -132,6 +177,7 @@ export function createJamey(
   runtime.spawn(cacheActorSpec({ cache, embeddings }));
   registerCacheMetrics(registry, { cache, embeddings });
 
+  const embedderForMemory = jamey.embedder ?? new BuiltinEmbedder();
   // Every committed memory change bumps the version that cached memory reads are keyed on.
   let memoryVersion = 0;
   let counts: (() => number[]) | undefined;
@@ -151,6 +197,40 @@ export function createJamey(
     }),
   );
   runtime.spawn(consolidationActorSpec(memoryOptions.consolidationIntervalMs));
+
+  // Models, router, context and chat: providers are built at start (the tokenizer loads first).
+  const llm = jamey.llm ?? {};
+  const env = llm.env ?? process.env;
+  const builtinEmbedder = embedderForMemory;
+  const providerConfigs: ProviderConfig[] = [
+    ...(llm.providers ?? []),
+    ...providersFromEnv(env).filter((p) => !(llm.providers ?? []).some((q) => q.name === p.name)),
+  ];
+  if (llm.local?.enabled !== false)
+    providerConfigs.push(localProviderConfig(llm.local, builtinEmbedder.dimensions));
+  const modelRouter = new ModelRouter(resolveModels(providerConfigs), runtime.clock, llm.router);
+  registerRouterMetrics(registry, modelRouter);
+  runtime.spawn(routerActorSpec(modelRouter, store, runtime.log));
+  runtime.spawn(
+    contextActorSpec({
+      store,
+      ...(llm.context === undefined ? {} : { options: llm.context }),
+      log: runtime.log,
+    }),
+  );
+  let tokenizer: Tokenizer | undefined;
+  const providers = new Map<string, LlmProvider>();
+  const chat = new ChatService({
+    runtime,
+    providers,
+    tokenizer: () => {
+      if (tokenizer === undefined) throw new JameyError('JAMEY_ERR_NOT_READY', 'the tokenizer is loading');
+      return tokenizer;
+    },
+    ...(llm.chat === undefined ? {} : { options: llm.chat }),
+    cache,
+  });
+  registerChatService(runtime, chat);
   // Live Φ of the runtime itself: each supervised actor is a node, active or idle per tick.
   const integratedInfo = createIntegratedInfoActor(runtime, jamey.integratedInfo);
   runtime.spawn(integratedInfo);
@@ -172,6 +252,8 @@ export function createJamey(
     runtime,
     store,
     memory: new MemoryClient(memoryRef),
+    chat,
+    router: modelRouter,
     security,
     keys,
     cache,
@@ -181,6 +263,14 @@ export function createJamey(
     },
     start: async () => {
       mkdirSync(dataDir, { recursive: true });
+      tokenizer = await loadTokenizer(llm.tokenizer ?? 'o200k_base');
+      for (const [name, p] of createProviders(providerConfigs, {
+        tokenizer,
+        embedder: builtinEmbedder,
+        env,
+      })) {
+        providers.set(name, p);
+      }
       await runtime.start();
       adminKey = await keys.ensureAdminKey(dataDir);
     },
@@ -191,6 +281,11 @@ export function createJamey(
         cache,
         dataVersion: (namespace) => (namespace === 'memory' ? memoryVersion : 0),
       }),
-    close: () => runtime.close(),
+    close: async () => {
+      await chat.settled();
+      await runtime.close();
+      modelRouter.close();
+      await Promise.all([...providers.values()].map((p) => p.close()));
+    },
   };
 }

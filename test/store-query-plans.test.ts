@@ -16,6 +16,7 @@ const ARGS: Record<keyof typeof QUERIES, unknown[]> = {
   listByEntity: ['e', 1e9, 10],
   listByEntityLayer: ['e', 'semantic', 1e9, 10],
   listAll: [1e9, 10],
+  preferredModel: ['e'],
   countByLayer: [],
   layerCount: ['working'],
   leastSalient: ['working', 5],

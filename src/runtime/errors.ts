@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   JAMEY_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
   JAMEY_ERR_BANNED: { status: 429, message: 'The client address is temporarily banned' },
   JAMEY_ERR_OVERLOADED: { status: 503, message: 'The server is overloaded' },
+  JAMEY_ERR_BUDGET_EXCEEDED: { status: 402, message: 'The spending budget for this key is used up' },
+  JAMEY_ERR_NO_MODEL: { status: 503, message: 'No model can serve this request' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

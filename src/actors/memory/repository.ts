@@ -186,6 +186,8 @@ export const QUERIES = {
   listByEntityLayer:
     'SELECT * FROM memories WHERE entity_id = ? AND layer = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
   listAll: 'SELECT * FROM memories WHERE seq < ? ORDER BY seq DESC LIMIT ?',
+  preferredModel:
+    'SELECT preferred_model FROM memories WHERE entity_id = ? AND preferred_model IS NOT NULL ORDER BY seq DESC LIMIT 1',
   countByLayer: 'SELECT layer, count(*) AS n FROM memories GROUP BY layer',
   layerCount: 'SELECT count(*) AS n FROM memories WHERE layer = ?',
   leastSalient: 'SELECT * FROM memories WHERE layer = ? ORDER BY salience ASC, last_accessed_at ASC LIMIT ?',

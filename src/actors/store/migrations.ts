@@ -111,9 +111,56 @@ CREATE INDEX cache_entries_expires ON cache_entries (expires_at);
 CREATE INDEX cache_entries_idle ON cache_entries (last_access_at);
 `;
 
+/**
+ * Chat: conversations and their turns (the context manager's history) and token usage per key, day
+ * and model (the router's budgets), and the entity's preferred model looked up by index. Money is
+ * stored in micro-dollars as integers, so sums are exact.
+ */
+const V3 = `
+CREATE TABLE conversations (
+  id         TEXT    PRIMARY KEY,
+  entity_id  TEXT,
+  key_id     TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  turns      INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX conversations_entity ON conversations (entity_id, updated_at);
+CREATE INDEX conversations_updated ON conversations (updated_at);
+
+CREATE TABLE turns (
+  conversation_id TEXT    NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  seq             INTEGER NOT NULL,
+  role            TEXT    NOT NULL,
+  content         TEXT,
+  name            TEXT,
+  tool_calls      TEXT,
+  tool_call_id    TEXT,
+  model           TEXT,
+  tokens          INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE llm_usage (
+  key_id            TEXT    NOT NULL,
+  day               TEXT    NOT NULL,
+  model             TEXT    NOT NULL,
+  requests          INTEGER NOT NULL,
+  prompt_tokens     INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  cost_micros       INTEGER NOT NULL,
+  PRIMARY KEY (key_id, day, model)
+) WITHOUT ROWID;
+CREATE INDEX llm_usage_day ON llm_usage (day);
+
+CREATE INDEX memories_entity_preferred ON memories (entity_id, seq) WHERE preferred_model IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: 'memories', up: V1 },
   { version: 2, name: 'security and cache', up: V2 },
+  { version: 3, name: 'conversations and usage', up: V3 },
 ]);
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,5 +1,6 @@
 /** Every route of the HTTP API; a new route module is added to this list. */
 import type { Route } from '../route.js';
+import chat from './chat.js';
 import consciousness from './consciousness.js';
 import health from './health.js';
 import keys from './keys.js';
@@ -14,4 +15,5 @@ export const allRoutes: readonly Route[] = [
   ...memories,
   ...phi,
   ...consciousness,
+  ...chat,
 ];

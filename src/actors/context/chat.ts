@@ -1,0 +1,690 @@
+/**
+ * One chat turn, end to end (docs/chat.md): the context actor prepares history, memories and the
+ * preferred model; the router actor plans the candidates (budget, breakers, score); each candidate
+ * gets the prompt assembled for its own context window and is called, with retries on retryable
+ * errors (backoff with equal jitter) and fallback to the next candidate before the first token;
+ * every attempt's outcome goes back to the router (breaker, latency, spend); the turn is then
+ * recorded (conversation history and an episodic memory) right after the answer is sent, and a
+ * later request in the same conversation waits for that record before it reads the history.
+ *
+ * Identical non-streaming requests with temperature 0 are answered from the L1 response cache
+ * (per tenant and entity, `cacheTtlMs`), unless they continue a stored conversation.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { JameyError } from '../../runtime/errors.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { CacheMode } from '../cache/tiered-cache.js';
+import type { ModelInfo } from '../llm/config.js';
+import type {
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  ChatResult,
+  FinishReason,
+  LlmProvider,
+  RecalledMemory,
+  ToolCall,
+  ToolCallDelta,
+  Usage,
+} from '../llm/types.js';
+import {
+  type AttemptReport,
+  capabilityNeeds,
+  type ModelStatus,
+  ROUTER_ACTOR,
+  type RoutePlan,
+  type RouterMessage,
+} from '../router/router.js';
+import { type AssembledPrompt, assemblePrompt } from './assemble.js';
+import { CONTEXT_ACTOR, type ContextMessage, type Prepared, type RecordInput } from './context.js';
+import { newConversationId, type TurnInput } from './conversations.js';
+import { messageTokens, type Tokenizer } from './tokenizer.js';
+
+/** The OpenAI chat-completions request body (validated by the route's JSON Schema). */
+export interface ChatCompletionBody {
+  model?: string;
+  messages: ChatMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean } | null;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  stop?: string | string[] | null;
+  tools?: unknown[];
+  tool_choice?: unknown;
+  response_format?: { type?: string } | null;
+  user?: string;
+  /** Jamey's extension: continue a stored conversation (also the `X-Jamey-Conversation` header). */
+  conversation_id?: string;
+}
+
+export interface Caller {
+  readonly keyId: string | null;
+  readonly tenant: string;
+  /** Whose memory is used (the `user` field or the `X-Jamey-Entity` header). */
+  readonly entityId: string | null;
+  readonly conversationId: string | null;
+  readonly signal?: AbortSignal;
+  readonly cacheMode?: CacheMode;
+}
+
+export interface ChatOptions {
+  /** Jamey's system prompt, first in every prompt ("" for none). */
+  readonly systemPrompt: string;
+  /** Attempts per model after the first, on retryable errors. @default 1 */
+  readonly retries: number;
+  /** Base of the exponential backoff between attempts. @default 100 */
+  readonly backoffMs: number;
+  /** Answer budget when the request sets none: min(this, the model's max output). @default 1024 */
+  readonly defaultMaxTokens: number;
+  /** Lifetime of cached temperature-0 answers. @default 300000 */
+  readonly cacheTtlMs: number;
+}
+
+export const DEFAULT_CHAT_OPTIONS: Readonly<ChatOptions> = Object.freeze({
+  systemPrompt: 'You are Jamey, a helpful assistant with a long-term memory.',
+  retries: 1,
+  backoffMs: 100,
+  defaultMaxTokens: 1024,
+  cacheTtlMs: 300_000,
+});
+
+/** What the response cache needs (TieredCache<string>). */
+export interface ChatCache {
+  getOrComputeResult(
+    tenant: string,
+    key: string,
+    compute: () => Promise<string>,
+    options?: { mode?: CacheMode; ttlMs?: number },
+  ): Promise<{ value: string; source: string }>;
+}
+
+export interface CompletionOutcome {
+  /** The response body as JSON text (what the cache stores). */
+  readonly json: string;
+  readonly conversationId: string | null;
+  readonly cached: boolean;
+}
+
+export interface OpenedStream {
+  readonly model: ModelInfo;
+  readonly conversationId: string;
+  /** OpenAI `chat.completion.chunk` objects; throws (coded) if the stream breaks. */
+  readonly chunks: AsyncIterable<Record<string, unknown>>;
+}
+
+export interface ChatDeps {
+  readonly runtime: Runtime;
+  readonly providers: ReadonlyMap<string, LlmProvider>;
+  readonly tokenizer: () => Tokenizer;
+  readonly options?: Partial<ChatOptions>;
+  readonly cache?: ChatCache;
+}
+
+function completionId(): string {
+  return `chatcmpl-${randomBytes(12).toString('base64url')}`;
+}
+
+function lastUserText(messages: readonly ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as ChatMessage;
+    if (m.role === 'user' && m.content !== null) return m.content;
+  }
+  return '';
+}
+
+function failureOf(err: unknown): { retryable: boolean; aborted: boolean } {
+  const e = err as { code?: string; details?: { retryable?: unknown } };
+  if (e?.code === 'JAMEY_ERR_ABORTED') return { retryable: false, aborted: true };
+  if (e?.code === 'JAMEY_ERR_UPSTREAM' || e?.code === 'JAMEY_ERR_UPSTREAM_TIMEOUT') {
+    return { retryable: e.details?.retryable !== false, aborted: false };
+  }
+  return { retryable: false, aborted: false };
+}
+
+export class ChatService {
+  readonly #runtime: Runtime;
+  readonly #providers: ReadonlyMap<string, LlmProvider>;
+  readonly #tokenizer: () => Tokenizer;
+  readonly #o: ChatOptions;
+  readonly #cache: ChatCache | undefined;
+  /** Records still being written, per conversation: the next turn reads history after them. */
+  readonly #pending = new Map<string, Promise<unknown>>();
+
+  constructor(deps: ChatDeps) {
+    this.#runtime = deps.runtime;
+    this.#providers = deps.providers;
+    this.#tokenizer = deps.tokenizer;
+    this.#o = { ...DEFAULT_CHAT_OPTIONS, ...deps.options };
+    this.#cache = deps.cache;
+  }
+
+  #router() {
+    return this.#runtime.actor<RouterMessage, unknown>(ROUTER_ACTOR);
+  }
+
+  async #prepare(body: ChatCompletionBody, caller: Caller, conversationId: string | null): Promise<Prepared> {
+    if (conversationId !== null) await this.#pending.get(conversationId);
+    return (await this.#runtime.actor<ContextMessage, unknown>(CONTEXT_ACTOR).ask(
+      {
+        type: 'prepare',
+        input: {
+          conversationId,
+          keyId: caller.keyId,
+          entityId: caller.entityId,
+          query: lastUserText(body.messages),
+          wantPreferred: body.model === undefined || body.model === 'auto',
+        },
+      },
+      caller.signal === undefined ? {} : { signal: caller.signal },
+    )) as Prepared;
+  }
+
+  async #plan(body: ChatCompletionBody, caller: Caller, prepared: Prepared): Promise<RoutePlan> {
+    const tk = this.#tokenizer();
+    let estimate = 0;
+    for (const m of body.messages) estimate += messageTokens(tk, m);
+    return (await this.#router().ask({
+      type: 'plan',
+      input: {
+        model: body.model,
+        preferred: prepared.preferred,
+        keyId: caller.keyId,
+        needs: {
+          capabilities: capabilityNeeds(body),
+          promptTokens: estimate,
+          reserveTokens: body.max_completion_tokens ?? body.max_tokens ?? this.#o.defaultMaxTokens,
+        },
+      },
+    })) as RoutePlan;
+  }
+
+  #request(
+    body: ChatCompletionBody,
+    model: ModelInfo,
+    prepared: Prepared,
+  ): { request: ChatRequest; prompt: AssembledPrompt } {
+    const maxTokens = Math.min(
+      body.max_completion_tokens ?? body.max_tokens ?? this.#o.defaultMaxTokens,
+      model.maxOutputTokens,
+    );
+    const prompt = assemblePrompt(this.#tokenizer(), {
+      systemPrompt: this.#o.systemPrompt,
+      messages: body.messages,
+      history: prepared.history,
+      memories: prepared.memories,
+      contextTokens: model.contextTokens,
+      reserveTokens: maxTokens,
+    });
+    const stop = body.stop == null ? undefined : Array.isArray(body.stop) ? body.stop : [body.stop];
+    const request: ChatRequest = {
+      model: model.upstream,
+      messages: prompt.messages,
+      maxTokens,
+      ...(body.temperature == null ? {} : { temperature: body.temperature }),
+      ...(body.top_p == null ? {} : { topP: body.top_p }),
+      ...(stop === undefined ? {} : { stop }),
+      ...(body.tools === undefined ? {} : { tools: body.tools }),
+      ...(body.tool_choice === undefined ? {} : { toolChoice: body.tool_choice }),
+      memories: prompt.memoriesUsed as RecalledMemory[],
+    };
+    return { request, prompt };
+  }
+
+  #provider(model: ModelInfo): LlmProvider {
+    const p = this.#providers.get(model.provider);
+    if (p === undefined)
+      throw new JameyError('JAMEY_ERR_INTERNAL', `provider "${model.provider}" is not running`);
+    return p;
+  }
+
+  #report(report: AttemptReport): void {
+    try {
+      this.#router().tell({ type: 'report', report }, { priority: 'high' });
+    } catch (err) {
+      this.#runtime.log.warn('router report dropped', { err, model: report.model });
+    }
+  }
+
+  #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const clock = this.#runtime.clock;
+      const t = clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        clock.clearTimeout(t);
+        reject(new JameyError('JAMEY_ERR_ABORTED', undefined, { cause: signal?.reason }));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Backoff before retry `attempt` (0-based): equal jitter over base × 2^attempt. */
+  #backoff(attempt: number): number {
+    const cap = this.#o.backoffMs * 2 ** attempt;
+    return cap / 2 + Math.random() * (cap / 2);
+  }
+
+  /**
+   * Runs `call` on each candidate in turn, with retries, until one succeeds; returns its value with
+   * the model and prompt. Errors that are not the model's fault (validation, abort) stop at once.
+   */
+  async #attempt<T>(
+    plan: RoutePlan,
+    body: ChatCompletionBody,
+    prepared: Prepared,
+    caller: Caller,
+    call: (
+      provider: LlmProvider,
+      request: ChatRequest,
+      model: ModelInfo,
+    ) => Promise<{ value: T; usage?: Usage }>,
+  ): Promise<{ value: T; model: ModelInfo; prompt: AssembledPrompt; started: number }> {
+    let last: unknown;
+    for (const model of plan.candidates) {
+      const { request, prompt } = this.#request(body, model, prepared);
+      const provider = this.#provider(model);
+      for (let attempt = 0; attempt <= this.#o.retries; attempt++) {
+        if (!((await this.#router().ask({ type: 'acquire', model: model.id })) as boolean)) {
+          last ??= new JameyError('JAMEY_ERR_NO_MODEL', `the circuit breaker of "${model.id}" is open`);
+          break;
+        }
+        const started = this.#runtime.clock.now();
+        try {
+          const { value, usage } = await call(provider, request, model);
+          this.#report({
+            model: model.id,
+            outcome: 'ok',
+            latencyMs: this.#runtime.clock.now() - started,
+            keyId: caller.keyId,
+            ...(usage === undefined ? {} : { usage }),
+          });
+          return { value, model, prompt, started };
+        } catch (err) {
+          const f = failureOf(err);
+          this.#report({
+            model: model.id,
+            outcome: f.aborted ? 'aborted' : 'failed',
+            retryable: f.retryable,
+            latencyMs: this.#runtime.clock.now() - started,
+          });
+          if (f.aborted || (err as { code?: string }).code === 'JAMEY_ERR_VALIDATION') throw err;
+          last = err;
+          this.#runtime.log.warn('model attempt failed', {
+            model: model.id,
+            attempt,
+            code: (err as { code?: string }).code,
+            message: (err as Error).message,
+          });
+          if (!f.retryable) break;
+          if (attempt < this.#o.retries) await this.#sleep(this.#backoff(attempt), caller.signal);
+        }
+      }
+    }
+    throw last ?? new JameyError('JAMEY_ERR_NO_MODEL');
+  }
+
+  #record(
+    body: ChatCompletionBody,
+    caller: Caller,
+    conversationId: string,
+    model: ModelInfo,
+    answer: { content: string | null; toolCalls?: readonly ToolCall[] },
+    completionTokens: number,
+  ): void {
+    const tk = this.#tokenizer();
+    const turns: TurnInput[] = [];
+    for (const m of body.messages) {
+      if (m.role === 'system') continue;
+      turns.push({
+        role: m.role,
+        content: m.content,
+        ...(m.name === undefined ? {} : { name: m.name }),
+        ...(m.tool_calls === undefined ? {} : { toolCalls: m.tool_calls }),
+        ...(m.tool_call_id === undefined ? {} : { toolCallId: m.tool_call_id }),
+        tokens: messageTokens(tk, m),
+      });
+    }
+    turns.push({
+      role: 'assistant',
+      content: answer.content,
+      ...(answer.toolCalls === undefined || answer.toolCalls.length === 0
+        ? {}
+        : { toolCalls: answer.toolCalls }),
+      model: model.id,
+      tokens: completionTokens,
+    });
+    const question = lastUserText(body.messages);
+    const input: RecordInput = {
+      conversationId,
+      entityId: caller.entityId,
+      keyId: caller.keyId,
+      turns,
+      model: model.id,
+      episode:
+        question.length === 0 && answer.content === null
+          ? null
+          : `User: ${question}\nAssistant: ${answer.content ?? '(called tools)'}`,
+    };
+    const p = this.#runtime
+      .actor<ContextMessage, unknown>(CONTEXT_ACTOR)
+      .ask({ type: 'record', input }, { deadlineMs: 30_000 })
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#pending.get(conversationId) === p) this.#pending.delete(conversationId);
+      });
+    this.#pending.set(conversationId, p);
+  }
+
+  /** The configured models with their health. */
+  async models(): Promise<ModelListing> {
+    const router = this.#router();
+    const [models, status] = await Promise.all([
+      router.ask({ type: 'models' }),
+      router.ask({ type: 'status' }),
+    ]);
+    return { models: models as ModelInfo[], status: status as ModelStatus[] };
+  }
+
+  /** Embeddings through the router (budget, breaker, usage) from a model with the capability. */
+  async embed(
+    input: { model?: string | undefined; texts: readonly string[]; dimensions?: number | undefined },
+    caller: Caller,
+  ): Promise<EmbeddingsOutcome> {
+    const plan = (await this.#router().ask({
+      type: 'plan',
+      input: {
+        model: input.model,
+        keyId: caller.keyId,
+        needs: { capabilities: ['embeddings'], promptTokens: 0, reserveTokens: 0 },
+      },
+    })) as RoutePlan;
+    const model = plan.candidates[0] as ModelInfo;
+    if (
+      input.dimensions !== undefined &&
+      model.dimensions !== undefined &&
+      input.dimensions !== model.dimensions
+    ) {
+      throw new JameyError(
+        'JAMEY_ERR_VALIDATION',
+        `the model "${model.id}" gives ${model.dimensions}-d vectors`,
+        {
+          details: [{ path: '/dimensions', problem: `must be ${model.dimensions} for this model` }],
+        },
+      );
+    }
+    const provider = this.#provider(model);
+    if (provider.embed === undefined) {
+      throw new JameyError('JAMEY_ERR_VALIDATION', `the provider of "${model.id}" has no embeddings`);
+    }
+    if (!((await this.#router().ask({ type: 'acquire', model: model.id })) as boolean)) {
+      throw new JameyError('JAMEY_ERR_NO_MODEL', `the circuit breaker of "${model.id}" is open`);
+    }
+    const started = this.#runtime.clock.now();
+    try {
+      const r = await provider.embed(model.upstream, input.texts, caller.signal);
+      this.#report({
+        model: model.id,
+        outcome: 'ok',
+        latencyMs: this.#runtime.clock.now() - started,
+        keyId: caller.keyId,
+        usage: { promptTokens: r.usage.promptTokens, completionTokens: 0 },
+      });
+      return { model, vectors: r.vectors, promptTokens: r.usage.promptTokens };
+    } catch (err) {
+      const f = failureOf(err);
+      this.#report({
+        model: model.id,
+        outcome: f.aborted ? 'aborted' : 'failed',
+        retryable: f.retryable,
+        latencyMs: this.#runtime.clock.now() - started,
+      });
+      throw err;
+    }
+  }
+
+  /** Waits until every turn recorded so far is stored (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending.values()]);
+  }
+
+  /** A non-streaming completion: the OpenAI `chat.completion` object as JSON text. */
+  async complete(body: ChatCompletionBody, caller: Caller): Promise<CompletionOutcome> {
+    const cacheable =
+      this.#cache !== undefined &&
+      body.temperature === 0 &&
+      caller.conversationId === null &&
+      body.stream !== true;
+    if (!cacheable) return this.#complete(body, caller);
+    const key = `chat\u0000${caller.entityId ?? ''}\u0000${createHash('sha256').update(JSON.stringify(body)).digest('base64url')}`;
+    let fresh: CompletionOutcome | undefined;
+    const r = await (this.#cache as ChatCache).getOrComputeResult(
+      caller.tenant,
+      key,
+      async () => {
+        fresh = await this.#complete(body, caller);
+        return fresh.json;
+      },
+      { ttlMs: this.#o.cacheTtlMs, ...(caller.cacheMode === undefined ? {} : { mode: caller.cacheMode }) },
+    );
+    if (fresh !== undefined) return fresh;
+    return { json: r.value, conversationId: null, cached: true };
+  }
+
+  async #complete(body: ChatCompletionBody, caller: Caller): Promise<CompletionOutcome> {
+    const conversationId = caller.conversationId;
+    const prepared = await this.#prepare(body, caller, conversationId);
+    const plan = await this.#plan(body, caller, prepared);
+    const { value, model, prompt } = await this.#attempt<ChatResult>(
+      plan,
+      body,
+      prepared,
+      caller,
+      async (p, req) => {
+        const r = await p.complete(req, caller.signal);
+        return { value: r, usage: r.usage };
+      },
+    );
+    const conv = conversationId ?? newConversationId();
+    this.#record(
+      body,
+      caller,
+      conv,
+      model,
+      { content: value.content, ...(value.toolCalls === undefined ? {} : { toolCalls: value.toolCalls }) },
+      value.usage.completionTokens,
+    );
+    const message: Record<string, unknown> = { role: 'assistant', content: value.content, refusal: null };
+    if (value.toolCalls !== undefined && value.toolCalls.length > 0) message['tool_calls'] = value.toolCalls;
+    const response = {
+      id: completionId(),
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: model.id,
+      choices: [{ index: 0, message, logprobs: null, finish_reason: value.finishReason }],
+      usage: {
+        prompt_tokens: value.usage.promptTokens,
+        completion_tokens: value.usage.completionTokens,
+        total_tokens: value.usage.promptTokens + value.usage.completionTokens,
+      },
+      system_fingerprint: null,
+      jamey: {
+        conversation_id: conv,
+        memories: prompt.memoriesUsed.length,
+        turns_dropped: prompt.turnsDropped,
+      },
+    };
+    return { json: JSON.stringify(response), conversationId: conv, cached: false };
+  }
+
+  /**
+   * Opens a stream: resolves once a model has produced its first chunk (so failures before it fall
+   * back, and the HTTP layer can still answer with an error status); later failures are thrown by
+   * the chunk iterator and must end the client's stream with an error, never a clean end.
+   */
+  async openStream(body: ChatCompletionBody, caller: Caller): Promise<OpenedStream> {
+    const conversationId = caller.conversationId;
+    const prepared = await this.#prepare(body, caller, conversationId);
+    const plan = await this.#plan(body, caller, prepared);
+    const opened = await this.#attempt<{ it: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> }>(
+      plan,
+      body,
+      prepared,
+      caller,
+      async (p, req) => {
+        const it = p.stream(req, caller.signal)[Symbol.asyncIterator]();
+        const first = await it.next();
+        return { value: { it, first } };
+      },
+    );
+    const conv = conversationId ?? newConversationId();
+    return {
+      model: opened.model,
+      conversationId: conv,
+      chunks: this.#chunks(
+        body,
+        caller,
+        conv,
+        opened.model,
+        opened.prompt,
+        opened.value.it,
+        opened.value.first,
+        opened.started,
+      ),
+    };
+  }
+
+  async *#chunks(
+    body: ChatCompletionBody,
+    caller: Caller,
+    conversationId: string,
+    model: ModelInfo,
+    prompt: AssembledPrompt,
+    it: AsyncIterator<ChatChunk>,
+    first: IteratorResult<ChatChunk>,
+    started: number,
+  ): AsyncGenerator<Record<string, unknown>> {
+    const id = completionId();
+    const created = Math.floor(Date.now() / 1000);
+    const base = (choices: unknown[]): Record<string, unknown> => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: model.id,
+      system_fingerprint: null,
+      choices,
+    });
+    let text = '';
+    const calls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
+    let finish: FinishReason = 'stop';
+    let usage: Usage | undefined;
+    let ended = false;
+    let firstDelta = true;
+    try {
+      for (let r = first; !r.done; r = await it.next()) {
+        const c = r.value;
+        if (c.type === 'end') {
+          finish = c.finishReason;
+          usage = c.usage;
+          ended = true;
+          continue;
+        }
+        const delta: Record<string, unknown> = {};
+        if (firstDelta) {
+          delta['role'] = 'assistant';
+          firstDelta = false;
+        }
+        if (c.content !== undefined) {
+          delta['content'] = c.content;
+          text += c.content;
+        }
+        if (c.toolCalls !== undefined) {
+          delta['tool_calls'] = c.toolCalls;
+          for (const d of c.toolCalls as readonly ToolCallDelta[]) {
+            let t = calls[d.index];
+            if (t === undefined) {
+              t = { id: '', type: 'function', function: { name: '', arguments: '' } };
+              calls[d.index] = t;
+            }
+            if (d.id !== undefined) t.id = d.id;
+            if (d.function?.name !== undefined) t.function.name += d.function.name;
+            if (d.function?.arguments !== undefined) t.function.arguments += d.function.arguments;
+          }
+        }
+        yield base([{ index: 0, delta, logprobs: null, finish_reason: null }]);
+      }
+      if (!ended) {
+        throw new JameyError('JAMEY_ERR_UPSTREAM', 'the model’s stream ended without its final event', {
+          details: { provider: model.provider, url: '', reason: 'stream-broken', retryable: true },
+        });
+      }
+    } catch (err) {
+      const f = failureOf(err);
+      this.#report({
+        model: model.id,
+        outcome: f.aborted ? 'aborted' : 'failed',
+        retryable: f.retryable,
+        latencyMs: this.#runtime.clock.now() - started,
+      });
+      throw err;
+    }
+    const tk = this.#tokenizer();
+    const used: Usage = usage ?? {
+      promptTokens: prompt.promptTokens,
+      completionTokens: tk.count(text) + calls.reduce((n, c) => n + tk.count(c.function.arguments), 0),
+    };
+    this.#report({
+      model: model.id,
+      outcome: 'ok',
+      latencyMs: this.#runtime.clock.now() - started,
+      keyId: caller.keyId,
+      usage: used,
+    });
+    yield base([{ index: 0, delta: {}, logprobs: null, finish_reason: finish }]);
+    if (body.stream_options?.include_usage === true) {
+      const u = {
+        prompt_tokens: used.promptTokens,
+        completion_tokens: used.completionTokens,
+        total_tokens: used.promptTokens + used.completionTokens,
+      };
+      yield { ...base([]), usage: u };
+    }
+    this.#record(
+      body,
+      caller,
+      conversationId,
+      model,
+      {
+        content: text.length === 0 && calls.length > 0 ? null : text,
+        ...(calls.length > 0 ? { toolCalls: calls } : {}),
+      },
+      used.completionTokens,
+    );
+  }
+}
+
+export interface EmbeddingsOutcome {
+  readonly model: ModelInfo;
+  readonly vectors: number[][];
+  readonly promptTokens: number;
+}
+
+export interface ModelListing {
+  readonly models: readonly ModelInfo[];
+  readonly status: readonly ModelStatus[];
+}
+
+const services = new WeakMap<Runtime, ChatService>();
+
+export function registerChatService(runtime: Runtime, service: ChatService): void {
+  services.set(runtime, service);
+}
+
+export function chatServiceOf(runtime: Runtime): ChatService {
+  const s = services.get(runtime);
+  if (s === undefined) throw new JameyError('JAMEY_ERR_NOT_READY', 'chat is not configured in this runtime');
+  return s;
+}
