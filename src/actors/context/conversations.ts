@@ -80,7 +80,7 @@ export function conversationWriters(db: Db): Record<string, WriteHandler> {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const remove = db.prepare('DELETE FROM conversations WHERE id = ?');
   return {
-    'context.appendTurns': (args, now) => {
+    appendTurns: (args, now) => {
       const a = args as AppendTurns;
       const n = a.turns.length;
       const { turns } = upsert.get({
@@ -109,6 +109,6 @@ export function conversationWriters(db: Db): Record<string, WriteHandler> {
       }
       return { conversationId: a.conversationId, turns };
     },
-    'context.deleteConversation': (args) => remove.run((args as { id: string }).id).changes,
+    deleteConversation: (args) => remove.run((args as { id: string }).id).changes,
   };
 }

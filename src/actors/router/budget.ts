@@ -47,7 +47,7 @@ export function usageWriters(db: Db): Record<string, WriteHandler> {
       completion_tokens = completion_tokens + @completionTokens,
       cost_micros = cost_micros + @costMicros`);
   return {
-    'router.usage': (args) => upsert.run(args as UsageRecord).changes,
+    usage: (args) => upsert.run(args as UsageRecord).changes,
   };
 }
 
