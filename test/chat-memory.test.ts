@@ -37,6 +37,7 @@ async function chat(body: Record<string, unknown>, headers: Record<string, strin
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ model: LOCAL_MODEL, ...body }),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies of several shapes, checked by the assertions
   return { res, body: (await res.json()) as Record<string, any> };
 }
 

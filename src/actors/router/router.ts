@@ -235,7 +235,7 @@ export class ModelRouter {
   /** Takes the right to send one request to a model (the probe, when its breaker is half-open). */
   acquire(id: string): boolean {
     const e = this.#models.get(id);
-    return e !== undefined && e.breaker.tryAcquire(this.#clock.now());
+    return e?.breaker.tryAcquire(this.#clock.now()) ?? false;
   }
 
   /** Records an attempt's outcome: breaker, latency and error averages, spend. Returns its cost. */
