@@ -23,7 +23,6 @@ import type {
   LlmProvider,
   ToolCall,
   ToolCallDelta,
-  Usage,
 } from './types.js';
 
 export interface AnthropicProviderOptions extends ProviderOptions {
