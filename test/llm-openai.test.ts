@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { inspect } from 'node:util';
+import { SseDecoder } from '../src/actors/llm/http.js';
 import {
   type ChatChunk,
   type ChatRequest,
@@ -382,4 +383,23 @@ test('isRetryable: only upstream errors that say so', () => {
     isRetryable(new JameyError('JAMEY_ERR_UPSTREAM', 'x', { details: { retryable: true } })),
     true,
   );
+});
+
+test('SSE decoding: events and characters split across chunks', () => {
+  const decoder = new SseDecoder();
+  const bytes = Buffer.from('event: a\ndata: fox 🦊\n\n: comment\r\ndata: {"b":1}\r\n\r\ndata: [DONE]\n\n');
+  const cutInEmoji = bytes.indexOf(Buffer.from('🦊')) + 1;
+  const events: Array<{ event?: string | undefined; data: string }> = [];
+  for (const part of [
+    bytes.subarray(0, cutInEmoji),
+    bytes.subarray(cutInEmoji, cutInEmoji + 9),
+    bytes.subarray(cutInEmoji + 9),
+  ]) {
+    for (const e of decoder.feed(part)) events.push({ event: e.event, data: e.data });
+  }
+  assert.deepEqual(events, [
+    { event: 'a', data: 'fox 🦊' },
+    { event: undefined, data: '{"b":1}' },
+    { event: undefined, data: '[DONE]' },
+  ]);
 });

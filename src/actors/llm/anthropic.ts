@@ -240,8 +240,8 @@ export class AnthropicProvider implements LlmProvider {
     // Content-block index → tool-call ordinal, for blocks that are tool calls.
     let toolIndexes: Map<number, number> | undefined;
     try {
-      for await (const text of body as AsyncIterable<string>) {
-        for (const event of sse.feed(text)) {
+      for await (const raw of body) {
+        for (const event of sse.feed(raw)) {
           const data = parseJson(event.data) as WireEvent | undefined;
           if (data === null || typeof data !== 'object') {
             throw http.fail('bad-response', path, 'streamed an event that is not JSON', {

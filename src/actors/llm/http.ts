@@ -7,6 +7,7 @@
  * The API key lives only in the prebuilt request headers; upstream text copied into an error (an error
  * body, a transport message) has the key replaced, since some proxies echo request headers back.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { type Dispatcher, Pool } from 'undici';
 import { JameyError } from '../../runtime/errors.js';
@@ -57,8 +58,6 @@ export interface ProviderOptions {
 }
 
 export type UpstreamReason = UpstreamFailure['reason'];
-
-type ResponseBody = Dispatcher.ResponseData['body'];
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const BODY_EXCERPT = 500;
@@ -114,34 +113,41 @@ export function parseJson(text: string): unknown {
 }
 
 /**
- * Incremental SSE decoding: `feed()` returns the events completed by a chunk. The returned array is
- * reused by the next call, so one stream allocates one parser and one array, not one per chunk.
+ * Incremental SSE decoding of raw body chunks: `feed()` returns the events a chunk completes. The
+ * returned array is reused by the next call, so one stream allocates one parser and one array, not
+ * one per chunk. UTF-8 is decoded here because a character may straddle two chunks.
  */
 export class SseDecoder {
   readonly #events: EventSourceMessage[] = [];
   readonly #parser: EventSourceParser;
+  readonly #utf8 = new StringDecoder('utf8');
 
   constructor() {
     const events = this.#events;
     this.#parser = createParser({ onEvent: (event) => events.push(event) });
   }
 
-  feed(chunk: string): readonly EventSourceMessage[] {
+  feed(chunk: Buffer): readonly EventSourceMessage[] {
     this.#events.length = 0;
-    this.#parser.feed(chunk);
+    this.#parser.feed(this.#utf8.write(chunk));
     return this.#events;
   }
 }
 
-/** Incremental NDJSON decoding: `feed()` returns the complete non-blank lines; the array is reused. */
+/**
+ * Incremental NDJSON decoding of raw body chunks: `feed()` returns the complete non-blank lines a chunk
+ * finishes; the returned array is reused by the next call.
+ */
 export class NdjsonDecoder {
   readonly #lines: string[] = [];
+  readonly #utf8 = new StringDecoder('utf8');
   #rest = '';
 
-  feed(chunk: string): readonly string[] {
+  feed(chunk: Buffer): readonly string[] {
     const lines = this.#lines;
     lines.length = 0;
-    let text = this.#rest.length === 0 ? chunk : this.#rest + chunk;
+    const decoded = this.#utf8.write(chunk);
+    let text = this.#rest.length === 0 ? decoded : this.#rest + decoded;
     let start = 0;
     let nl = text.indexOf('\n', start);
     while (nl !== -1) {
@@ -155,11 +161,14 @@ export class NdjsonDecoder {
     return lines;
   }
 
-  /** A last line without its newline, once the body has ended. */
-  flush(): string | undefined {
-    const rest = this.#rest.trim();
+  /** The last line when the body ended without a newline after it; the array is reused. */
+  end(): readonly string[] {
+    const lines = this.#lines;
+    lines.length = 0;
+    const rest = this.#rest + this.#utf8.end();
     this.#rest = '';
-    return rest.length > 0 ? rest : undefined;
+    if (rest.trim().length > 0) lines.push(rest);
+    return lines;
   }
 }
 
@@ -270,15 +279,15 @@ export class UpstreamHttp {
   }
 
   /**
-   * POSTs JSON and returns the 2xx response body as a UTF-8 text stream, for SSE or NDJSON decoding.
-   * Read it inside try/catch and pass failures through `mapError(…, 'stream-broken')`.
+   * POSTs JSON and returns the 2xx response body as raw chunks, for SseDecoder or NdjsonDecoder. Read
+   * it inside try/catch and pass failures through `mapError(…, 'stream-broken')`.
    */
   async openStream(
     path: string,
     headers: Record<string, string>,
     body: string,
     signal: AbortSignal | undefined,
-  ): Promise<ResponseBody> {
+  ): Promise<AsyncIterable<Buffer>> {
     const res = await this.#send(path, headers, body, signal);
     if (res.statusCode < 200 || res.statusCode >= 300) {
       let text = '';
@@ -289,7 +298,6 @@ export class UpstreamHttp {
       }
       throw this.statusError(path, res.statusCode, text);
     }
-    res.body.setEncoding('utf8');
     return res.body;
   }
 

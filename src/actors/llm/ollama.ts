@@ -130,9 +130,14 @@ export class OllamaProvider implements LlmProvider {
     const body = await http.openStream(path, this.#headers, this.#body(request, true), signal);
     const ndjson = new NdjsonDecoder();
     let toolCount = 0;
+    // Iterated by hand so that a last line without its newline is still read when the body ends.
+    const chunks = body[Symbol.asyncIterator]();
+    let drained = false;
     try {
-      for await (const text of body as AsyncIterable<string>) {
-        for (const line of ndjson.feed(text)) {
+      while (!drained) {
+        const next = await chunks.next();
+        drained = next.done === true;
+        for (const line of drained ? ndjson.end() : ndjson.feed(next.value)) {
           const data = parseJson(line) as WireChat | undefined;
           if (data === null || typeof data !== 'object') {
             throw http.fail('bad-response', path, 'streamed a line that is not JSON', {
@@ -186,6 +191,9 @@ export class OllamaProvider implements LlmProvider {
       }
     } catch (err) {
       throw http.mapError(err, path, signal, 'stream-broken');
+    } finally {
+      // Releases the connection when the caller stops early or the done line came before the body's end.
+      if (!drained) await chunks.return?.();
     }
     throw signal?.aborted ? abortedError(signal) : http.brokenStream(path);
   }

@@ -137,8 +137,8 @@ export class OpenAIProvider implements LlmProvider {
     let finishReason: FinishReason = 'stop';
     let usage: Usage | undefined;
     try {
-      for await (const text of body as AsyncIterable<string>) {
-        for (const event of sse.feed(text)) {
+      for await (const raw of body) {
+        for (const event of sse.feed(raw)) {
           const data = event.data;
           if (data === '[DONE]') {
             yield usage === undefined ? { type: 'end', finishReason } : { type: 'end', finishReason, usage };
