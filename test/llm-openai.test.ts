@@ -192,6 +192,25 @@ test('tool calls pass through: tools and tool_choice in, tool_calls out, streame
   });
 });
 
+test('connections are kept alive across answers, streamed or not; a reader that stops early frees its own', async () => {
+  await using(provider({ connections: 1 }), async (p) => {
+    const opened = fake.connections;
+    for (let i = 0; i < 3; i++) {
+      await p.complete(REQUEST);
+      assemble(await collect(p.stream(REQUEST)));
+    }
+    assert.equal(fake.connections - opened, 1, 'six answers over one connection');
+    fake.behave({ stall: 2 });
+    for await (const c of p.stream(REQUEST)) {
+      assert.equal(c.type, 'delta');
+      break;
+    }
+    fake.behave('ok');
+    // With one connection, this waits forever unless stopping early released the stalled one.
+    assert.equal((await p.complete(REQUEST)).content, PROMPT);
+  });
+});
+
 test('embed: vectors in input order by index, usage, no request for no input', async () => {
   await using(provider({ baseUrl: `${fake.url}/v1` }), async (p) => {
     const result = await p.embed('embed-test', ['a', 'bb cc', 'ddd']);

@@ -26,7 +26,9 @@ export interface ProviderOptions {
   readonly apiKey?: string;
   /**
    * Deadline, in ms, for the response headers and for each gap between body chunks. A non-streaming
-   * answer arrives only when generation ends, so this bounds the whole generation there.
+   * answer arrives only when generation ends, so this bounds the whole generation there. Deadlines
+   * above one second fire up to about a second late (undici checks them on a coarse timer, which keeps
+   * per-request timers off the hot path); a caller needing a sharp total deadline passes a signal.
    * @default 120000
    */
   readonly timeoutMs?: number;
@@ -318,7 +320,8 @@ export class UpstreamHttp {
       url: this.#origin + path,
       reason,
       ...(extra.status === undefined ? {} : { status: extra.status }),
-      ...(extra.body === undefined ? {} : { body: this.redact(extra.body.slice(0, BODY_EXCERPT)) }),
+      // Redacted before the cut, so that a key straddling the cut cannot leave half of itself behind.
+      ...(extra.body === undefined ? {} : { body: this.redact(extra.body).slice(0, BODY_EXCERPT) }),
       retryable,
     };
     return new JameyError(
