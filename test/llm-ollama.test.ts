@@ -280,6 +280,17 @@ test('a stream cut before its done line throws stream-broken after yielding its 
       expectUpstream('stream-broken', true),
     );
     assert.deepEqual(seen, ['the', ' quick']);
+    fake.behave({ endAfter: 3 });
+    const chunks: ChatChunk[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const c of p.stream(REQUEST)) chunks.push(c);
+      },
+      expectUpstream('stream-broken', true),
+    );
+    assert.equal(chunks.length, 3, 'the deltas before the end, and no end chunk');
+    fake.behave({ endAfter: 0 });
+    await assert.rejects(p.complete(REQUEST), expectUpstream('bad-response', true, 200));
     fake.behave({ errorAfter: 1 });
     await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('stream-broken', true));
   });
