@@ -1,0 +1,389 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { inspect } from 'node:util';
+import { NdjsonDecoder } from '../src/actors/llm/http.js';
+import {
+  type ChatChunk,
+  type ChatRequest,
+  isRetryable,
+  OllamaProvider,
+  type OllamaProviderOptions,
+  type ToolCallDelta,
+  type UpstreamFailure,
+} from '../src/actors/llm/index.js';
+import { isJameyError, JameyError } from '../src/runtime/errors.js';
+import { type FakeUpstream, startFakeOllama } from './fixtures/upstreams.js';
+
+const KEY = 'sk-test-4f9c2a7e1b';
+const PROMPT = 'the quick brown fox jumps';
+const REQUEST: ChatRequest = {
+  model: 'llama-test',
+  messages: [
+    { role: 'system', content: 'be brief' },
+    { role: 'user', content: PROMPT },
+  ],
+};
+const TOOLS = [
+  {
+    type: 'function',
+    function: {
+      name: 'lookup',
+      description: 'Looks a word up',
+      parameters: { type: 'object', properties: {} },
+    },
+  },
+];
+
+let fake: FakeUpstream;
+
+before(async () => {
+  fake = await startFakeOllama();
+});
+
+after(async () => {
+  await fake.close();
+});
+
+beforeEach(() => {
+  fake.behave('ok');
+  fake.requests.reset();
+});
+
+function provider(options: Partial<OllamaProviderOptions> = {}): OllamaProvider {
+  return new OllamaProvider({ name: 'ollama-test', baseUrl: fake.url, apiKey: KEY, ...options });
+}
+
+async function using<T>(p: OllamaProvider, run: (p: OllamaProvider) => Promise<T>): Promise<T> {
+  try {
+    return await run(p);
+  } finally {
+    await p.close();
+  }
+}
+
+async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
+  const chunks: ChatChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+/** Deltas' text joined, and the one `end` chunk, which must come last. */
+function assemble(chunks: readonly ChatChunk[]) {
+  const ends = chunks.filter((c) => c.type === 'end');
+  assert.equal(ends.length, 1, 'exactly one end chunk');
+  assert.equal(chunks.at(-1)?.type, 'end', 'the end chunk comes last');
+  let content = '';
+  const toolDeltas: ToolCallDelta[] = [];
+  for (const c of chunks) {
+    if (c.type !== 'delta') continue;
+    content += c.content ?? '';
+    toolDeltas.push(...(c.toolCalls ?? []));
+  }
+  const end = ends[0]!;
+  assert.ok(end.type === 'end');
+  return { content, toolDeltas, end };
+}
+
+function expectUpstream(reason: UpstreamFailure['reason'], retryable: boolean, status?: number) {
+  return (err: unknown) => {
+    const code = reason === 'timeout' ? 'JAMEY_ERR_UPSTREAM_TIMEOUT' : 'JAMEY_ERR_UPSTREAM';
+    assert.ok(isJameyError(err, code), `expected ${code}, got ${inspect(err)}`);
+    const details = err.details as UpstreamFailure;
+    assert.equal(details.reason, reason);
+    assert.equal(details.retryable, retryable);
+    assert.equal(isRetryable(err), retryable);
+    assert.equal(details.provider, 'ollama-test');
+    assert.match(details.url, /^http:\/\/127\.0\.0\.1:\d+\/api\/chat$/);
+    if (status !== undefined) assert.equal(details.status, status);
+    return true;
+  };
+}
+
+function expectAborted(err: unknown): boolean {
+  assert.ok(isJameyError(err, 'JAMEY_ERR_ABORTED'), `expected JAMEY_ERR_ABORTED, got ${inspect(err)}`);
+  assert.equal(isRetryable(err), false);
+  return true;
+}
+
+test('complete: POST /api/chat with stream false, sampling in options; usage and done reason', async () => {
+  await using(provider(), async (p) => {
+    const result = await p.complete({ ...REQUEST, maxTokens: 50, temperature: 0.2, topP: 0.9, stop: ['\n'] });
+    assert.equal(result.content, PROMPT);
+    assert.equal(result.model, 'llama-test');
+    assert.equal(result.finishReason, 'stop');
+    assert.deepEqual(result.usage, { promptTokens: 7, completionTokens: 5 });
+    assert.equal(result.toolCalls, undefined);
+    const last = fake.requests.last!;
+    assert.equal(last.path, '/api/chat');
+    assert.equal(last.headers.authorization, `Bearer ${KEY}`);
+    assert.deepEqual(last.body?.messages, REQUEST.messages);
+    assert.equal(last.body?.stream, false);
+    assert.deepEqual(last.body?.options, { num_predict: 50, temperature: 0.2, top_p: 0.9, stop: ['\n'] });
+    await p.complete({ ...REQUEST, maxTokens: 2 }).then((cut) => {
+      assert.equal(cut.content, 'the quick');
+      assert.equal(cut.finishReason, 'length');
+    });
+  });
+});
+
+test('stream: NDJSON lines assembled equal the complete answer; the done line gives usage and reason', async () => {
+  await using(provider(), async (p) => {
+    const whole = await p.complete(REQUEST);
+    const chunks = await collect(p.stream(REQUEST));
+    const { content, end } = assemble(chunks);
+    assert.equal(content, whole.content);
+    assert.ok(chunks.length > 2, 'more than one delta');
+    assert.equal(end.finishReason, 'stop');
+    assert.deepEqual(end.usage, whole.usage);
+    assert.equal(fake.requests.last?.body?.stream, true);
+    const cut = assemble(await collect(p.stream({ ...REQUEST, maxTokens: 3 })));
+    assert.equal(cut.content, 'the quick brown');
+    assert.equal(cut.end.finishReason, 'length');
+    assert.deepEqual(cut.end.usage, { promptTokens: 7, completionTokens: 3 });
+  });
+});
+
+test('tool calls: arguments objects become JSON text, whole in one streamed delta; the finish says tool_calls', async () => {
+  await using(provider(), async (p) => {
+    const request: ChatRequest = { ...REQUEST, tools: TOOLS };
+    const whole = await p.complete(request);
+    assert.deepEqual(fake.requests.last?.body?.tools, TOOLS);
+    assert.equal(whole.finishReason, 'tool_calls');
+    assert.deepEqual(whole.toolCalls, [
+      {
+        id: 'call_0',
+        type: 'function',
+        function: { name: 'lookup', arguments: JSON.stringify({ text: PROMPT }) },
+      },
+    ]);
+    const { toolDeltas, end } = assemble(await collect(p.stream(request)));
+    assert.equal(end.finishReason, 'tool_calls');
+    assert.deepEqual(toolDeltas, [
+      { index: 0, id: 'call_0', type: 'function', function: whole.toolCalls?.[0]?.function },
+    ]);
+    await p.complete({
+      model: 'llama-test',
+      messages: [
+        { role: 'user', content: PROMPT },
+        { role: 'assistant', content: null, tool_calls: whole.toolCalls! },
+        { role: 'tool', content: 'a fox', name: 'lookup', tool_call_id: 'call_0' },
+      ],
+    });
+    assert.deepEqual(fake.requests.last?.body?.messages, [
+      { role: 'user', content: PROMPT },
+      {
+        role: 'assistant',
+        content: '',
+        tool_calls: [{ function: { name: 'lookup', arguments: { text: PROMPT } } }],
+      },
+      { role: 'tool', content: 'a fox', tool_name: 'lookup' },
+    ]);
+  });
+});
+
+test('embed: POST /api/embed {model, input} gives one vector per input, with usage', async () => {
+  await using(provider(), async (p) => {
+    const result = await p.embed('embed-test', ['a', 'bb cc', 'ddd']);
+    assert.equal(fake.requests.last?.path, '/api/embed');
+    assert.deepEqual(fake.requests.last?.body, { model: 'embed-test', input: ['a', 'bb cc', 'ddd'] });
+    assert.deepEqual(result.vectors, [
+      [2, 3, 4],
+      [6, 8, 10],
+      [4, 5, 6],
+    ]);
+    assert.deepEqual(result.usage, { promptTokens: 4 });
+    const before = fake.requests.count;
+    assert.deepEqual(await p.embed('embed-test', []), { vectors: [], usage: { promptTokens: 0 } });
+    assert.equal(fake.requests.count, before);
+    fake.behave('garbage');
+    await assert.rejects(p.embed('embed-test', ['a']), (err) => {
+      assert.ok(isJameyError(err, 'JAMEY_ERR_UPSTREAM'));
+      assert.equal((err.details as UpstreamFailure).reason, 'bad-response');
+      assert.match((err.details as UpstreamFailure).url, /\/api\/embed$/);
+      return true;
+    });
+  });
+});
+
+test('status faults: 5xx and 429 are retryable with the status and body; other 4xx are not', async () => {
+  await using(provider(), async (p) => {
+    fake.behave({ status: 500 });
+    await assert.rejects(p.complete(REQUEST), (err) => {
+      expectUpstream('status', true, 500)(err);
+      assert.match(((err as JameyError).details as UpstreamFailure).body ?? '', /fake upstream failure/);
+      return true;
+    });
+    fake.behave({ status: 429 });
+    await assert.rejects(p.complete(REQUEST), expectUpstream('status', true, 429));
+    fake.behave({ status: 400 });
+    await assert.rejects(p.complete(REQUEST), expectUpstream('status', false, 400));
+    fake.behave({ status: 503 });
+    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('status', true, 503));
+    fake.behave({ status: 404 });
+    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('status', false, 404));
+  });
+});
+
+test('a service that never answers is UPSTREAM_TIMEOUT after timeoutMs', async () => {
+  await using(provider({ timeoutMs: 150 }), async (p) => {
+    fake.behave('hang');
+    const started = performance.now();
+    await assert.rejects(p.complete(REQUEST), expectUpstream('timeout', true));
+    assert.ok(performance.now() - started < 2_000);
+    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('timeout', true));
+  });
+});
+
+test('a stream that goes silent after its first deltas is UPSTREAM_TIMEOUT', async () => {
+  await using(provider({ timeoutMs: 150 }), async (p) => {
+    fake.behave({ stall: 2 });
+    const seen: string[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const c of p.stream(REQUEST)) if (c.type === 'delta') seen.push(c.content ?? '');
+      },
+      expectUpstream('timeout', true),
+    );
+    assert.deepEqual(seen, ['the', ' quick']);
+  });
+});
+
+test('a reset connection is a retryable network failure', async () => {
+  await using(provider(), async (p) => {
+    fake.behave('reset');
+    await assert.rejects(p.complete(REQUEST), expectUpstream('network', true));
+    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('network', true));
+    fake.behave('ok');
+    assert.equal((await p.complete(REQUEST)).content, PROMPT, 'the pool recovers');
+  });
+});
+
+test('a body that is not JSON is a retryable bad-response, streaming or not', async () => {
+  await using(provider(), async (p) => {
+    fake.behave('garbage');
+    await assert.rejects(p.complete(REQUEST), expectUpstream('bad-response', true, 200));
+    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('bad-response', true));
+  });
+});
+
+test('a stream cut before its done line throws stream-broken after yielding its first deltas', async () => {
+  await using(provider(), async (p) => {
+    fake.behave({ cut: 2 });
+    const seen: string[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const c of p.stream(REQUEST)) {
+          assert.equal(c.type, 'delta', 'no end chunk from a cut stream');
+          seen.push(c.type === 'delta' ? (c.content ?? '') : '');
+        }
+      },
+      expectUpstream('stream-broken', true),
+    );
+    assert.deepEqual(seen, ['the', ' quick']);
+    fake.behave({ endAfter: 3 });
+    const chunks: ChatChunk[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const c of p.stream(REQUEST)) chunks.push(c);
+      },
+      expectUpstream('stream-broken', true),
+    );
+    assert.equal(chunks.length, 3, 'the deltas before the end, and no end chunk');
+    fake.behave({ endAfter: 0 });
+    await assert.rejects(p.complete(REQUEST), expectUpstream('bad-response', true, 200));
+    fake.behave({ errorAfter: 1 });
+    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('stream-broken', true));
+  });
+});
+
+test('the caller aborting is JAMEY_ERR_ABORTED, before, during the wait and mid-stream', async () => {
+  await using(provider(), async (p) => {
+    fake.behave('hang');
+    await assert.rejects(p.complete(REQUEST, AbortSignal.abort()), expectAborted);
+    assert.equal(fake.requests.count, 0, 'an aborted call sends nothing');
+    const waiting = new AbortController();
+    setTimeout(() => waiting.abort(), 30);
+    await assert.rejects(p.complete(REQUEST, waiting.signal), expectAborted);
+    fake.behave({ stall: 2 });
+    const streaming = new AbortController();
+    let deltas = 0;
+    await assert.rejects(async () => {
+      for await (const c of p.stream(REQUEST, streaming.signal)) {
+        if (c.type === 'delta' && ++deltas === 2) streaming.abort();
+      }
+    }, expectAborted);
+    assert.equal(deltas, 2);
+  });
+});
+
+test('the API key never appears in an error message, details or cause', async () => {
+  await using(provider({ timeoutMs: 150 }), async (p) => {
+    // A proxy in front of Ollama may echo the rejected key.
+    const plans = [
+      { status: 401, body: JSON.stringify({ error: `unauthorized: Bearer ${KEY}` }) },
+      'hang',
+      'reset',
+      'garbage',
+      { cut: 1 },
+    ] as const;
+    for (const plan of plans) {
+      fake.behave(plan);
+      for (const call of [() => p.complete(REQUEST), () => collect(p.stream(REQUEST))]) {
+        const err = await call().then(
+          () => assert.fail(`${JSON.stringify(plan)} should fail`),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof JameyError);
+        assert.equal(fake.requests.last?.headers.authorization, `Bearer ${KEY}`, 'the key was sent');
+        const json = JSON.stringify(err);
+        assert.ok(!json.includes(KEY), json);
+        assert.ok(!inspect(err, { depth: 10 }).includes(KEY));
+        if (typeof plan === 'object' && 'status' in plan) assert.match(json, /\[redacted\]/);
+      }
+    }
+  });
+});
+
+test('options are validated and name the offending option', () => {
+  const bad: Array<[Partial<OllamaProviderOptions>, string]> = [
+    [{ name: '' }, 'name'],
+    [{ baseUrl: 'not a url' }, 'baseUrl'],
+    [{ baseUrl: 'ftp://127.0.0.1' }, 'baseUrl'],
+    [{ apiKey: '' }, 'apiKey'],
+    [{ timeoutMs: 0 }, 'timeoutMs'],
+    [{ connectTimeoutMs: -1 }, 'connectTimeoutMs'],
+    [{ connections: 1.5 }, 'connections'],
+    [{ keepAliveMs: Number.NaN }, 'keepAliveMs'],
+  ];
+  for (const [options, name] of bad) {
+    assert.throws(
+      () => new OllamaProvider({ name: 'x', baseUrl: fake.url, ...options }),
+      (err: unknown) => {
+        assert.ok(isJameyError(err, 'JAMEY_ERR_INVALID_OPTION'), inspect(err));
+        assert.match(err.message, new RegExp(`^${name} `));
+        assert.equal((err.details as { option: string }).option, name);
+        return true;
+      },
+    );
+  }
+});
+
+test('after close() calls fail without reaching the service and are not retryable', async () => {
+  const p = provider();
+  await p.close();
+  await p.close();
+  await assert.rejects(p.complete(REQUEST), expectUpstream('network', false));
+  await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('network', false));
+  assert.equal(fake.requests.count, 0);
+});
+
+test('NDJSON decoding: lines and characters split across chunks, CRLF, blank lines, an unterminated last line', () => {
+  const decoder = new NdjsonDecoder();
+  const bytes = Buffer.from('{"a":"fox 🦊"}\r\n\n{"b":1}\n{"c":2}');
+  const cutInEmoji = bytes.indexOf(Buffer.from('🦊')) + 2;
+  assert.deepEqual([...decoder.feed(bytes.subarray(0, cutInEmoji))], []);
+  assert.deepEqual([...decoder.feed(bytes.subarray(cutInEmoji, cutInEmoji + 6))], ['{"a":"fox 🦊"}']);
+  assert.deepEqual([...decoder.feed(bytes.subarray(cutInEmoji + 6))], ['{"b":1}']);
+  assert.deepEqual([...decoder.end()], ['{"c":2}']);
+  assert.deepEqual([...decoder.end()], []);
+});
