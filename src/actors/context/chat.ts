@@ -281,7 +281,7 @@ export class ChatService {
       provider: LlmProvider,
       request: ChatRequest,
       model: ModelInfo,
-    ) => Promise<{ value: T; usage?: Usage }>,
+    ) => Promise<{ value: T; usage?: Usage; open?: boolean }>,
   ): Promise<{ value: T; model: ModelInfo; prompt: AssembledPrompt; started: number }> {
     let last: unknown;
     for (const model of plan.candidates) {
@@ -294,14 +294,16 @@ export class ChatService {
         }
         const started = this.#runtime.clock.now();
         try {
-          const { value, usage } = await call(provider, request, model);
-          this.#report({
-            model: model.id,
-            outcome: 'ok',
-            latencyMs: this.#runtime.clock.now() - started,
-            keyId: caller.keyId,
-            ...(usage === undefined ? {} : { usage }),
-          });
+          const { value, usage, open } = await call(provider, request, model);
+          // An opened stream is reported when it ends (its outcome is not known yet).
+          if (open !== true)
+            this.#report({
+              model: model.id,
+              outcome: 'ok',
+              latencyMs: this.#runtime.clock.now() - started,
+              keyId: caller.keyId,
+              ...(usage === undefined ? {} : { usage }),
+            });
           return { value, model, prompt, started };
         } catch (err) {
           const f = failureOf(err);
@@ -537,7 +539,7 @@ export class ChatService {
       async (p, req) => {
         const it = p.stream(req, caller.signal)[Symbol.asyncIterator]();
         const first = await it.next();
-        return { value: { it, first } };
+        return { value: { it, first }, open: true };
       },
     );
     const conv = conversationId ?? newConversationId();

@@ -6,7 +6,10 @@ import { JameyError } from '../../runtime/errors.js';
 import type { Tokenizer } from '../context/tokenizer.js';
 import type { EmbeddingProvider } from '../memory/embedding/provider.js';
 import type { ProviderConfig } from './config.js';
+import { AnthropicProvider } from './anthropic.js';
 import { LocalProvider } from './local.js';
+import { OllamaProvider } from './ollama.js';
+import { OpenAIProvider } from './openai.js';
 import type { LlmProvider } from './types.js';
 
 export interface ProviderDeps {
@@ -19,8 +22,20 @@ export interface ProviderDeps {
 export function createProvider(config: ProviderConfig, deps: ProviderDeps): LlmProvider {
   const env = deps.env ?? process.env;
   const apiKey = config.apiKeyEnv === undefined ? undefined : env[config.apiKeyEnv];
-  void apiKey;
+  const common = {
+    name: config.name,
+    baseUrl: config.baseUrl ?? '',
+    ...(apiKey === undefined || apiKey === '' ? {} : { apiKey }),
+    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+    ...(config.connections === undefined ? {} : { connections: config.connections }),
+  };
   switch (config.kind) {
+    case 'openai':
+      return new OpenAIProvider(common);
+    case 'anthropic':
+      return new AnthropicProvider(common);
+    case 'ollama':
+      return new OllamaProvider(common);
     case 'local':
       return new LocalProvider({
         name: config.name,
