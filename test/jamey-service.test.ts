@@ -36,6 +36,8 @@ test('the service runtime keeps memories in its data folder across a restart', a
       ['cache', 'running'],
       ['memory', 'running'],
       ['memory-consolidation', 'running'],
+      ['router', 'running'],
+      ['context', 'running'],
       ['integrated-info', 'running'],
     ],
   );
