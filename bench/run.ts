@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: runs the benchmark suites and prints a markdown table; `--json FILE` also writes
- * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall,cache,http,phi` picks suites;
+ * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall,cache,http,chat,phi` picks suites;
  * `--time MS` sets the measuring time per task and round.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cacheTiers } from './cache.js';
+import { chat } from './chat.js';
 import { frontEnd } from './http.js';
 import { actorThroughput, askRoundTrips, poolOverhead } from './kernel.js';
 import { machine, markdown, type Row } from './lib.js';
@@ -20,6 +21,7 @@ const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
   recall: recallLatency,
   cache: cacheTiers,
   http: frontEnd,
+  chat,
   phi: phiSuite,
 };
 

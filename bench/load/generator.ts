@@ -4,8 +4,14 @@
  * flight over a keep-alive connection (undici Pool) for `durationMs`; latencies go into a
  * perf_hooks histogram. Prints one JSON line: requests/s, p50/p99/max latency in ms, status counts.
  *
+ * With `rate` set it is open-loop instead: requests start at that many per second whatever the
+ * answers do (up to `connections` in flight; a request that finds none free is counted in
+ * `dropped`), and each latency is measured from the moment the request was due, so a stall shows
+ * in the percentiles instead of slowing the offered load (no coordinated omission; Tene,
+ * "How NOT to measure latency").
+ *
  * usage: node generator.js '<json options>'
- *   { url, method?, headers?, body?, connections?, durationMs?, warmupMs? }
+ *   { url, method?, headers?, body?, connections?, durationMs?, warmupMs?, rate? }
  */
 import { createHistogram } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -18,6 +24,8 @@ export interface LoadOptions {
   connections?: number;
   durationMs?: number;
   warmupMs?: number;
+  /** Requests per second, open-loop; omitted for closed-loop. */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -28,9 +36,81 @@ export interface LoadResult {
   max: number;
   statuses: Record<string, number>;
   errors: number;
+  /** Open-loop only: requests not sent because every connection was busy. */
+  dropped?: number;
+}
+
+async function runOpen(o: LoadOptions & { rate: number }): Promise<LoadResult> {
+  const url = new URL(o.url);
+  const connections = o.connections ?? 256;
+  const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const histogram = createHistogram();
+  const statuses: Record<string, number> = {};
+  const path = url.pathname + url.search;
+  let errors = 0;
+  let requests = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  const warmupMs = o.warmupMs ?? 500;
+  const durationMs = o.durationMs ?? 3000;
+  const pending: Promise<void>[] = [];
+  const one = async (due: number, measured: boolean): Promise<void> => {
+    inFlight++;
+    try {
+      const res = await pool.request({
+        path,
+        method: o.method ?? 'GET',
+        headers: o.headers ?? {},
+        ...(o.body === undefined ? {} : { body: o.body }),
+      });
+      await res.body.dump();
+      if (measured) {
+        histogram.record(Math.max(1, Math.round((performance.now() - due) * 1e6)));
+        requests++;
+        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+      }
+    } catch {
+      if (measured) errors++;
+    } finally {
+      inFlight--;
+    }
+  };
+  const start = performance.now();
+  const interval = 1000 / o.rate;
+  let sent = 0;
+  for (;;) {
+    const now = performance.now();
+    if (now - start >= warmupMs + durationMs) break;
+    // Every request that has fallen due by now, each stamped with its own due time.
+    while (start + sent * interval <= now) {
+      const due = start + sent * interval;
+      const measured = due - start >= warmupMs;
+      sent++;
+      if (inFlight >= connections) {
+        if (measured) dropped++;
+        continue;
+      }
+      const p = one(due, measured);
+      if (pending.length < 100_000) pending.push(p);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(pending);
+  await pool.close();
+  return {
+    requests,
+    rps: (requests / durationMs) * 1000,
+    p50: histogram.percentile(50) / 1e6,
+    p99: histogram.percentile(99) / 1e6,
+    max: histogram.max / 1e6,
+    statuses,
+    errors,
+    dropped,
+  };
 }
 
 async function run(o: LoadOptions): Promise<LoadResult> {
+  if (o.rate !== undefined) return runOpen(o as LoadOptions & { rate: number });
   const url = new URL(o.url);
   const connections = o.connections ?? 32;
   const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });

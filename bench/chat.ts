@@ -1,0 +1,171 @@
+/**
+ * Chat benchmarks (issue goals in docs/chat.md):
+ *
+ * 1. Added latency of Jamey in front of an OpenAI-compatible upstream that answers at once (a fake
+ *    service in its own process): the load generator (a third process) offers 500 requests/s
+ *    open-loop, once straight to the upstream and once through Jamey (authentication, rate limit,
+ *    validation, routing, breaker, context assembly with the tokenizer, the upstream call over a
+ *    kept-alive pool, usage and cost, the turn recorded as history and episodic memory), in
+ *    alternating rounds. Added p50 and p99 = Jamey's minus the direct call's. Goal: p50 < 1 ms,
+ *    p99 < 3 ms (published anchors: Portkey about 2.4 ms, LiteLLM about 4 ms).
+ * 2. The full chat pipeline on the built-in local provider with an entity's memory (recall over its
+ *    memories, context assembly, answer, recording): requests/s and p99, closed-loop.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createJamey } from '../src/jamey.js';
+import { median, type Row } from './lib.js';
+import { drive } from './load/drive.js';
+import type { LoadResult } from './load/generator.js';
+
+const UPSTREAM = fileURLToPath(new URL('./load/upstream.js', import.meta.url));
+const RATE = 500;
+
+async function startUpstream(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+const MESSAGES = [
+  { role: 'user', content: 'Summarise the plot of a short story about a lighthouse keeper.' },
+];
+
+export async function chat(time?: number): Promise<Row[]> {
+  const durationMs = time ?? 4000;
+  const dir = mkdtempSync(join(tmpdir(), 'jamey-bench-chat-'));
+  const upstream = await startUpstream();
+  const unlimited = { rps: 1e9, burst: 1e9 };
+  const jamey = createJamey(
+    { dataDir: dir, logLevel: 'silent' },
+    {
+      security: { preAuthIpLimit: unlimited },
+      llm: {
+        env: {},
+        providers: [
+          {
+            name: 'upstream',
+            kind: 'openai',
+            baseUrl: `${upstream.url}/v1`,
+            connections: 64,
+            models: [
+              {
+                id: 'up',
+                upstream: 'gpt-up',
+                contextTokens: 128_000,
+                pricePerMTokIn: 0.15,
+                pricePerMTokOut: 0.6,
+              },
+            ],
+          },
+        ],
+      },
+    },
+  );
+  await jamey.start();
+  const key = await jamey.keys.createKey({ name: 'bench', scopes: ['chat'], rateLimit: unlimited });
+  for (let i = 0; i < 1000; i++) {
+    await jamey.memory.store(
+      'long-term',
+      `Bench fact ${i}: the lighthouse on rock ${i} was painted ${i % 7 === 0 ? 'red' : 'white'}.`,
+      {
+        entityId: 'reader',
+      },
+    );
+  }
+  const server = jamey.server();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const headers = { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' };
+  const rounds: Array<{ direct: LoadResult; jamey: LoadResult }> = [];
+  let pipeline: LoadResult[] = [];
+  try {
+    for (let r = 0; r < 3; r++) {
+      const direct = await drive({
+        url: `${upstream.url}/v1/chat/completions`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-up', messages: MESSAGES }),
+        rate: RATE,
+        durationMs,
+      });
+      const viaJamey = await drive({
+        url: `${base}/v1/chat/completions`,
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ model: 'up', messages: MESSAGES }),
+        rate: RATE,
+        durationMs,
+      });
+      rounds.push({ direct, jamey: viaJamey });
+    }
+    pipeline = [];
+    for (let r = 0; r < 3; r++) {
+      pipeline.push(
+        await drive({
+          url: `${base}/v1/chat/completions`,
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            model: 'jamey-local',
+            user: 'reader',
+            messages: [{ role: 'user', content: 'Which lighthouse was painted red?' }],
+          }),
+          connections: 16,
+          durationMs,
+        }),
+      );
+    }
+    await jamey.chat.settled();
+  } finally {
+    await server.shutdown();
+    await jamey.close();
+    upstream.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const allOk = (r: LoadResult) => (r.statuses['200'] ?? 0) === r.requests && r.errors === 0 && !r.dropped;
+  const ok = rounds.every((r) => allOk(r.jamey) && allOk(r.direct));
+  const addedP50 = median(rounds.map((r) => r.jamey.p50 - r.direct.p50));
+  const addedP99 = median(rounds.map((r) => r.jamey.p99 - r.direct.p99));
+  const direct50 = median(rounds.map((r) => r.direct.p50));
+  const direct99 = median(rounds.map((r) => r.direct.p99));
+  return [
+    {
+      suite: 'chat',
+      name: `added p50 in front of an OpenAI-compatible upstream, ${RATE} req/s open-loop`,
+      value: addedP50,
+      unit: `ms (Jamey ${median(rounds.map((r) => r.jamey.p50)).toFixed(2)}, direct ${direct50.toFixed(2)})`,
+      baseline: direct50,
+      baselineName: 'direct call to the upstream, same load',
+      goal: '< 1 ms',
+      met: ok && addedP50 < 1,
+    },
+    {
+      suite: 'chat',
+      name: `added p99 in front of an OpenAI-compatible upstream, ${RATE} req/s open-loop`,
+      value: addedP99,
+      unit: `ms (Jamey ${median(rounds.map((r) => r.jamey.p99)).toFixed(2)}, direct ${direct99.toFixed(2)})`,
+      baseline: direct99,
+      baselineName: 'direct call to the upstream, same load',
+      goal: '< 3 ms',
+      met: ok && addedP99 < 3,
+    },
+    {
+      suite: 'chat',
+      name: 'full chat pipeline, local provider, entity with 1000 memories, 16 connections',
+      value: median(pipeline.map((r) => r.rps)),
+      unit: `req/s (p50 ${median(pipeline.map((r) => r.p50)).toFixed(2)} ms, p99 ${median(pipeline.map((r) => r.p99)).toFixed(2)} ms)`,
+      goal: 'report',
+      met: pipeline.every(allOk),
+    },
+  ];
+}
