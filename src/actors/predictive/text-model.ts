@@ -1,0 +1,567 @@
+/**
+ * Online byte-level text model: a bitwise context-mixing predictor after M. Mahoney, "Adaptive
+ * weighing of context models for lossless data compression" (Florida Tech. TR CS-2005-16, 2005)
+ * and his lpaq1 (2007): order 1, 2, 3, 4 and 6 contexts, a word context (current word and the
+ * previous one), and a match model over the learned history, mixed by a gated linear network in
+ * the logistic domain (one weight set per partial byte) and refined by two adaptive probability
+ * maps (SSE/APM) on order 0 and order 2.
+ *
+ * Deviations from lpaq1, chosen for a pure-JS inner loop: a context slot holds a direct adaptive
+ * probability (22 bits) with a hit count (10 bits) whose learning rate falls as 1/(n + 1.5) down to
+ * a floor, instead of a bit-history state and a second map; one input per context.
+ *
+ * Symbols are UTF-8 bytes, eight binary decisions each. A "char" in the figures this module
+ * reports is one UTF-8 byte: bits per char = bits per byte (identical for ASCII prose).
+ *
+ * Each message is modelled from a fresh context (no bytes before its start), so the score of a
+ * message depends only on the message and the learned state, never on what was scored before.
+ *
+ * Memory: all learned state is one ArrayBuffer (or SharedArrayBuffer) of at most `sizeBytes`:
+ * - a hash table of 32-bit slots in 64-byte buckets (a check word and the 15 nodes of one nibble's
+ *   binary tree), two candidate buckets per lookup; a miss replaces the less used one (its
+ *   first node's hit count), so memory never grows and old rare contexts are forgotten first;
+ * - a circular history of learned bytes and a hash table of positions for the match model;
+ * - mixer weights and the two APM tables.
+ * A reader can wrap a copy of that buffer (`snapshot()`) read-only, for instance in a worker
+ * thread: scoring never writes to the buffer, and a context missing from a read-only table reads
+ * as "never seen" (p = 1/2) instead of claiming a bucket.
+ */
+
+import { COST_BITS, SQUASH, STRETCH } from './logistic.js';
+
+const MAGIC = 0x4a50504d;
+const VERSION = 1;
+const HEADER_INTS = 16;
+const H_MAGIC = 0;
+const H_VERSION = 1;
+const H_SIZE = 2;
+const H_HASH_BITS = 3;
+const H_HIST_BITS = 4;
+const H_MATCH_BITS = 5;
+const H_APM_BITS = 6;
+const H_HIST_POS = 7;
+const H_LEARNED_LO = 8;
+const H_LEARNED_HI = 9;
+const H_MESSAGES = 10;
+
+/** Hashed contexts: orders 1, 2, 3, 4, 6, the word pair and the current word. */
+const N_CTX = 7;
+/** Mixer inputs: the contexts, the match model and a bias. */
+const N_IN = N_CTX + 2;
+const MATCH_INPUT = N_CTX;
+const BIAS_INPUT = N_CTX + 1;
+const MIXER_SETS = 256 * 12;
+const APM_STEPS = 24;
+/** Match length (bytes) above which the match model's confidence is no longer told apart. */
+const MATCH_CAP = 31;
+const MATCH_MAX_VERIFY = 400;
+/** An empty slot: p = 1/2 (2^21 in 22 bits), no hits. Never equal to a 16-bit check word. */
+const SLOT_INIT = 0x80000000;
+const COUNT_LIMIT = 255;
+const MIXER_RATE = 2;
+const MIXER_INIT = 0x5000;
+const APM_RATE = 7;
+const FIXED_BYTES =
+  HEADER_INTS * 4 + MIXER_SETS * N_IN * 4 + (MATCH_CAP + 1) * 2 * 4 + 16 * 4 + 256 * APM_STEPS * 2;
+
+/** Learning rate of a slot after n hits, scaled by 2^16. */
+const DT = new Int32Array(1024);
+for (let n = 0; n < 1024; n++) DT[n] = Math.floor(65536 / (n + 1.5));
+
+/** Smallest and default sizes in bytes of a model's buffer. */
+export const TEXT_MODEL_MIN_BYTES = 64 * 1024;
+export const TEXT_MODEL_DEFAULT_BYTES = 1024 * 1024;
+
+export interface TextModelOptions {
+  /** Upper bound of the model's memory in bytes (the buffer's size). @default 1 MiB */
+  sizeBytes?: number;
+}
+
+export interface WrapOptions {
+  /** Refuse to learn: the buffer is never written (a snapshot shared with other threads). */
+  readOnly?: boolean;
+}
+
+export interface TextScore {
+  /** Total surprisal of the text in bits, -Σ log2 P(symbol | model). */
+  bits: number;
+  /** Symbols scored: UTF-8 bytes. */
+  chars: number;
+  /** bits / chars (0 for an empty text). */
+  bpc: number;
+}
+
+interface Layout {
+  hashBits: number;
+  histBits: number;
+  matchBits: number;
+  apmBits: number;
+  total: number;
+}
+
+function layoutFor(sizeBytes: number): Layout {
+  const size = Math.floor(sizeBytes);
+  if (!(size >= TEXT_MODEL_MIN_BYTES) || size > 2 ** 31) {
+    throw new RangeError(`text model size must be ${TEXT_MODEL_MIN_BYTES}..2^31 bytes, got ${sizeBytes}`);
+  }
+  const hashBits = Math.floor(Math.log2((size * 0.6) / 4));
+  const rest = size - (4 << hashBits) - FIXED_BYTES;
+  const histBits = Math.floor(Math.log2(rest * 0.55));
+  const matchBits = Math.floor(Math.log2((rest * 0.15) / 4));
+  const apmBits = Math.min(16, Math.max(8, Math.floor(Math.log2((rest * 0.15) / (APM_STEPS * 2)))));
+  const total =
+    FIXED_BYTES + (4 << hashBits) + (4 << matchBits) + ((APM_STEPS * 2) << apmBits) + (1 << histBits);
+  return { hashBits, histBits, matchBits, apmBits, total };
+}
+
+const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || c >= 128;
+
+function finalize(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const encoder = new TextEncoder();
+
+export class TextModel {
+  /** The learned state; hand `snapshot()` (a copy) to other threads, not this. */
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly readOnly: boolean;
+  readonly sizeBytes: number;
+
+  private readonly header: Int32Array;
+  private readonly weights: Int32Array;
+  private readonly matchSm: Uint32Array;
+  private readonly table: Uint32Array;
+  private readonly matchTable: Int32Array;
+  private readonly apm1: Uint16Array;
+  private readonly apm2: Uint16Array;
+  private readonly history: Uint8Array;
+  private readonly bucketShift: number;
+  private readonly emptyBucket: number;
+  private readonly matchMask: number;
+  private readonly histMask: number;
+  private readonly histSize: number;
+  private readonly apmShift: number;
+
+  // Position in the message being modelled (not part of the learned state).
+  private learning = false;
+  private c0 = 1;
+  private c4 = 0;
+  private c8 = 0;
+  private bitPos = 0;
+  private nib = 1;
+  private word0 = 0;
+  private word1 = 0;
+  private matchHash = 0;
+  private matchPtr = 0;
+  private matchLen = 0;
+  private matchByte = 0;
+  private matchSlot = -1;
+  private msgPos = 0;
+  private seen = new Uint8Array(256);
+  private readonly ctxHash = new Uint32Array(N_CTX);
+  private readonly bases = new Int32Array(N_CTX);
+  private readonly slots = new Int32Array(N_CTX);
+  private readonly inputs = new Int32Array(N_IN);
+  private mixerPr = 2048;
+  private mixerBase = 0;
+  private apmIndex1 = 0;
+  private apmIndex2 = 0;
+  private pr = 2048;
+  private bitsAcc = 0;
+
+  /**
+   * A new empty model (`options`), or one over an existing buffer (a `snapshot()`, a
+   * `SharedArrayBuffer` shared with a worker, or the buffer of `deserialize`), used in place.
+   */
+  constructor(source?: TextModelOptions | ArrayBuffer | SharedArrayBuffer, options: WrapOptions = {}) {
+    let buffer: ArrayBuffer | SharedArrayBuffer;
+    let layout: Layout;
+    if (source instanceof ArrayBuffer || source instanceof SharedArrayBuffer) {
+      buffer = source;
+      const h = new Int32Array(buffer, 0, Math.min(HEADER_INTS, buffer.byteLength >> 2));
+      if (h.length < HEADER_INTS || h[H_MAGIC] !== MAGIC || h[H_VERSION] !== VERSION) {
+        throw new TypeError('not a text model buffer (bad magic or version)');
+      }
+      layout = layoutFor(h[H_SIZE]!);
+      if (
+        layout.total !== buffer.byteLength ||
+        layout.hashBits !== h[H_HASH_BITS] ||
+        layout.histBits !== h[H_HIST_BITS] ||
+        layout.matchBits !== h[H_MATCH_BITS] ||
+        layout.apmBits !== h[H_APM_BITS]
+      ) {
+        throw new TypeError('text model buffer does not match its header');
+      }
+    } else {
+      layout = layoutFor((source as TextModelOptions | undefined)?.sizeBytes ?? TEXT_MODEL_DEFAULT_BYTES);
+      buffer = new ArrayBuffer(layout.total);
+    }
+    this.buffer = buffer;
+    this.readOnly = options.readOnly === true;
+    let off = 0;
+    const take = (bytes: number): number => {
+      const at = off;
+      off += bytes;
+      return at;
+    };
+    this.header = new Int32Array(buffer, take(HEADER_INTS * 4), HEADER_INTS);
+    this.weights = new Int32Array(buffer, take(MIXER_SETS * N_IN * 4), MIXER_SETS * N_IN);
+    this.matchSm = new Uint32Array(buffer, take((MATCH_CAP + 1) * 8), (MATCH_CAP + 1) * 2);
+    this.table = new Uint32Array(buffer, take((4 << layout.hashBits) + 64), (1 << layout.hashBits) + 16);
+    this.matchTable = new Int32Array(buffer, take(4 << layout.matchBits), 1 << layout.matchBits);
+    this.apm1 = new Uint16Array(buffer, take(256 * APM_STEPS * 2), 256 * APM_STEPS);
+    this.apm2 = new Uint16Array(buffer, take((APM_STEPS * 2) << layout.apmBits), APM_STEPS << layout.apmBits);
+    this.history = new Uint8Array(buffer, take(1 << layout.histBits), 1 << layout.histBits);
+    this.sizeBytes = layout.total;
+    this.bucketShift = 32 - (layout.hashBits - 4);
+    this.emptyBucket = 1 << layout.hashBits;
+    this.matchMask = (1 << layout.matchBits) - 1;
+    this.histSize = 1 << layout.histBits;
+    this.histMask = this.histSize - 1;
+    this.apmShift = 40 - layout.apmBits;
+    if (this.header[H_MAGIC] !== MAGIC) this.initialise(layout);
+  }
+
+  private initialise(layout: Layout): void {
+    const h = this.header;
+    h[H_MAGIC] = MAGIC;
+    h[H_VERSION] = VERSION;
+    h[H_SIZE] = layout.total;
+    h[H_HASH_BITS] = layout.hashBits;
+    h[H_HIST_BITS] = layout.histBits;
+    h[H_MATCH_BITS] = layout.matchBits;
+    h[H_APM_BITS] = layout.apmBits;
+    this.weights.fill(MIXER_INIT);
+    for (let s = 0; s < MIXER_SETS; s++) this.weights[s * N_IN + BIAS_INPUT] = 0;
+    this.matchSm.fill(SLOT_INIT);
+    this.table.fill(SLOT_INIT);
+    const apmInit = (t: Uint16Array): void => {
+      for (let i = 0; i < t.length; i++) {
+        const j = i % APM_STEPS;
+        t[i] = SQUASH[Math.min(4094, Math.max(0, Math.floor((j * 4096) / (APM_STEPS - 1)) - 1))]! * 16;
+      }
+    };
+    apmInit(this.apm1);
+    apmInit(this.apm2);
+  }
+
+  /** Bytes learned so far. */
+  get learnedBytes(): number {
+    return (this.header[H_LEARNED_HI]! >>> 0) * 2 ** 32 + (this.header[H_LEARNED_LO]! >>> 0);
+  }
+
+  /** Messages learned so far. */
+  get learnedMessages(): number {
+    return this.header[H_MESSAGES]! >>> 0;
+  }
+
+  /** Surprisal of `text` under the current model, which is left unchanged. */
+  score(text: string | Uint8Array, perSymbol?: Float64Array): TextScore {
+    return this.run(typeof text === 'string' ? encoder.encode(text) : text, false, perSymbol);
+  }
+
+  /** Adapts the model to `text` (each symbol predicted, then learned). */
+  learn(text: string | Uint8Array): void {
+    this.scoreAndLearn(text);
+  }
+
+  /**
+   * Adaptive score: each symbol is scored and then learned, as a compressor codes it. The bits
+   * are the ideal code length of `text` for an arithmetic coder driven by this model.
+   */
+  scoreAndLearn(text: string | Uint8Array, perSymbol?: Float64Array): TextScore {
+    if (this.readOnly) throw new TypeError('this text model is read-only');
+    return this.run(typeof text === 'string' ? encoder.encode(text) : text, true, perSymbol);
+  }
+
+  /** Surprisal in bits of each UTF-8 byte of `text` (frozen model); sums to `score(text).bits`. */
+  symbolBits(text: string | Uint8Array): Float64Array {
+    const bytes = typeof text === 'string' ? encoder.encode(text) : text;
+    const out = new Float64Array(bytes.length);
+    this.run(bytes, false, out);
+    return out;
+  }
+
+  /** A copy of the learned state in a SharedArrayBuffer, for `new TextModel(sab, { readOnly: true })`. */
+  snapshot(): SharedArrayBuffer {
+    const sab = new SharedArrayBuffer(this.buffer.byteLength);
+    new Uint8Array(sab).set(new Uint8Array(this.buffer));
+    return sab;
+  }
+
+  /** The learned state as bytes (a copy); `TextModel.deserialize` restores it. */
+  serialize(): Uint8Array {
+    return new Uint8Array(this.buffer).slice();
+  }
+
+  static deserialize(bytes: Uint8Array, options: WrapOptions = {}): TextModel {
+    const copy = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(copy).set(bytes);
+    return new TextModel(copy, options);
+  }
+
+  /** An independent copy (same learned state). */
+  clone(): TextModel {
+    return TextModel.deserialize(new Uint8Array(this.buffer));
+  }
+
+  private run(bytes: Uint8Array, learn: boolean, perSymbol: Float64Array | undefined): TextScore {
+    this.beginMessage(learn, bytes.length);
+    let last = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i]!;
+      for (let b = 7; b >= 0; b--) {
+        this.predictBit();
+        this.updateBit((c >> b) & 1);
+      }
+      if (perSymbol !== undefined) {
+        perSymbol[i] = this.bitsAcc - last;
+        last = this.bitsAcc;
+      }
+    }
+    return this.endMessage();
+  }
+
+  // ---- The bit-level interface used by the arithmetic coder. ----
+
+  /**
+   * Starts a message: a fresh context. `learn` adapts the model as each bit is updated;
+   * `expectedLength` only sizes a scratch buffer.
+   */
+  beginMessage(learn: boolean, expectedLength = 256): void {
+    if (learn && this.readOnly) throw new TypeError('this text model is read-only');
+    this.learning = learn;
+    if (this.seen.length < expectedLength) this.seen = new Uint8Array(expectedLength);
+    this.c0 = 1;
+    this.c4 = 0;
+    this.c8 = 0;
+    this.bitPos = 0;
+    this.nib = 1;
+    this.word0 = 0;
+    this.word1 = 0;
+    this.matchHash = 0;
+    this.matchLen = 0;
+    this.matchPtr = 0;
+    this.msgPos = 0;
+    this.bitsAcc = 0;
+    this.contextHashes();
+    this.selectBuckets();
+  }
+
+  /** Ends the message and returns its total surprisal. */
+  endMessage(): TextScore {
+    const chars = this.msgPos;
+    if (this.learning) {
+      const h = this.header;
+      const lo = (h[H_LEARNED_LO]! >>> 0) + chars;
+      h[H_LEARNED_LO] = lo >>> 0;
+      h[H_LEARNED_HI] = (h[H_LEARNED_HI]! + Math.floor(lo / 2 ** 32)) | 0;
+      h[H_MESSAGES] = (h[H_MESSAGES]! + 1) | 0;
+    }
+    this.learning = false;
+    const bits = this.bitsAcc;
+    return { bits, chars, bpc: chars === 0 ? 0 : bits / chars };
+  }
+
+  /** P(next bit = 1) in 1..4095 (scaled by 4096). Call once before each `updateBit`. */
+  predictBit(): number {
+    const t = this.table;
+    const x = this.inputs;
+    const nib = this.nib;
+    let seenOrders = 0;
+    for (let i = 0; i < N_CTX; i++) {
+      const j = this.bases[i]! + nib;
+      this.slots[i] = j;
+      const s = t[j]!;
+      x[i] = STRETCH[s >>> 20]!;
+      if (i >= 1 && i <= 4 && (s & 1023) !== 0) seenOrders++;
+    }
+    const c0 = this.c0;
+    if (this.matchLen > 0) {
+      const e = (this.matchByte | 256) >>> (7 - this.bitPos);
+      if (e >>> 1 === c0) {
+        const len = this.matchLen > MATCH_CAP ? MATCH_CAP : this.matchLen;
+        const s = len * 2 + (e & 1);
+        this.matchSlot = s;
+        x[MATCH_INPUT] = STRETCH[this.matchSm[s]! >>> 20]!;
+      } else {
+        this.matchLen = 0;
+        this.matchSlot = -1;
+        x[MATCH_INPUT] = 0;
+      }
+    } else {
+      this.matchSlot = -1;
+      x[MATCH_INPUT] = 0;
+    }
+    x[BIAS_INPUT] = 256;
+    const w = this.weights;
+    const wb = ((seenOrders * 2 + (this.matchSlot >= 0 ? 1 : 0)) * 256 + c0) * N_IN;
+    this.mixerBase = wb;
+    let dot = 0;
+    for (let i = 0; i < N_IN; i++) dot += x[i]! * w[wb + i]!;
+    let d = (dot * (1 / 65536)) | 0;
+    if (d > 2047) d = 2047;
+    else if (d < -2047) d = -2047;
+    const pm = SQUASH[d + 2047]!;
+    this.mixerPr = pm;
+    // The two APMs interpolate between 24 buckets of the stretched probability.
+    const v = (STRETCH[pm]! + 2048) * (APM_STEPS - 1);
+    const lo = v >> 12;
+    const wt = v & 4095;
+    const k1 = c0 * APM_STEPS + lo;
+    const a1 = (this.apm1[k1]! * (4096 - wt) + this.apm1[k1 + 1]! * wt) >> 16;
+    this.apmIndex1 = k1 + (wt >> 11);
+    const k2 =
+      (((Math.imul((this.c4 & 0xffff) + 1, 0x9e3779b1) >>> this.apmShift) << 8) | c0) * APM_STEPS + lo;
+    const a2 = (this.apm2[k2]! * (4096 - wt) + this.apm2[k2 + 1]! * wt) >> 16;
+    this.apmIndex2 = k2 + (wt >> 11);
+    let p = (pm + a1 + 2 * a2 + 2) >> 2;
+    if (p < 1) p = 1;
+    else if (p > 4095) p = 4095;
+    this.pr = p;
+    return p;
+  }
+
+  /** Accounts for (and, when learning, learns) the actual bit `y` after `predictBit`. */
+  updateBit(y: number): void {
+    this.bitsAcc += COST_BITS[y === 1 ? this.pr : 4096 - this.pr]!;
+    if (this.learning) {
+      const t = this.table;
+      const target = y === 1 ? 4194303 : 0;
+      for (let i = 0; i < N_CTX; i++) {
+        const j = this.slots[i]!;
+        const s = t[j]!;
+        const n = s & 1023;
+        const p = s >>> 10;
+        t[j] = ((p + ((target - p) * DT[n]!) / 65536) | 0) * 1024 + (n < COUNT_LIMIT ? n + 1 : n);
+      }
+      const ms = this.matchSlot;
+      if (ms >= 0) {
+        const sm = this.matchSm;
+        const s = sm[ms]!;
+        const n = s & 1023;
+        const p = s >>> 10;
+        sm[ms] = ((p + ((target - p) * DT[n]!) / 65536) | 0) * 1024 + (n < 1023 ? n + 1 : n);
+      }
+      const err = ((y << 12) - this.mixerPr) * MIXER_RATE;
+      const w = this.weights;
+      const x = this.inputs;
+      const wb = this.mixerBase;
+      for (let i = 0; i < N_IN; i++) w[wb + i] = w[wb + i]! + ((x[i]! * err) >> 12);
+      const g = (y << 16) + (y << APM_RATE) - y - y;
+      const a1 = this.apm1;
+      a1[this.apmIndex1] = a1[this.apmIndex1]! + ((g - a1[this.apmIndex1]!) >> APM_RATE);
+      const a2 = this.apm2;
+      a2[this.apmIndex2] = a2[this.apmIndex2]! + ((g - a2[this.apmIndex2]!) >> APM_RATE);
+    }
+    this.c0 = (this.c0 << 1) | y;
+    this.nib = (this.nib << 1) | y;
+    this.bitPos++;
+    if (this.bitPos === 4) {
+      this.nib = 1;
+      this.selectBuckets();
+    } else if (this.bitPos === 8) {
+      this.endByte(this.c0 & 255);
+    }
+  }
+
+  private endByte(c: number): void {
+    if (this.msgPos === this.seen.length) {
+      const grown = new Uint8Array(this.seen.length * 2);
+      grown.set(this.seen);
+      this.seen = grown;
+    }
+    this.seen[this.msgPos++] = c;
+    const h = this.header;
+    let histPos = h[H_HIST_POS]! >>> 0;
+    if (this.learning) {
+      this.history[histPos & this.histMask] = c;
+      histPos = (histPos + 1) >>> 0;
+      h[H_HIST_POS] = histPos | 0;
+    }
+    this.c8 = ((this.c8 << 8) | (this.c4 >>> 24)) >>> 0;
+    this.c4 = ((this.c4 << 8) | c) >>> 0;
+    const lc = c >= 65 && c <= 90 ? c + 32 : c;
+    if (isLetter(lc)) {
+      this.word0 = Math.imul(this.word0 ^ lc, 0x01000193) + 1;
+    } else if (this.word0 !== 0) {
+      this.word1 = this.word0;
+      this.word0 = 0;
+    }
+    this.contextHashes();
+    this.updateMatch(c, histPos);
+    this.c0 = 1;
+    this.bitPos = 0;
+    this.nib = 1;
+    this.selectBuckets();
+  }
+
+  private updateMatch(c: number, histPos: number): void {
+    const mh = (Math.imul(this.matchHash, 7976) + c + 1) & this.matchMask;
+    this.matchHash = mh;
+    if (this.matchLen > 0) {
+      this.matchLen++;
+      this.matchPtr = (this.matchPtr + 1) >>> 0;
+    }
+    if (this.matchLen === 0 && this.msgPos >= 4) {
+      const ptr = this.matchTable[mh]! >>> 0;
+      const dist = (histPos - ptr) >>> 0;
+      if (dist > 0 && dist < this.histSize) {
+        let len = 0;
+        const hist = this.history;
+        const mask = this.histMask;
+        const seen = this.seen;
+        const at = this.msgPos;
+        const limit = Math.min(MATCH_MAX_VERIFY, at, this.histSize - dist);
+        while (len < limit && hist[(ptr - len - 1) & mask] === seen[at - len - 1]) len++;
+        this.matchLen = len;
+        this.matchPtr = ptr;
+      }
+    }
+    if (this.matchLen > 0) {
+      const dist = (histPos - this.matchPtr) >>> 0;
+      if (dist === 0 || dist >= this.histSize) this.matchLen = 0;
+      else this.matchByte = this.history[this.matchPtr & this.histMask]!;
+    }
+    if (this.learning && this.msgPos >= 4) this.matchTable[mh] = histPos | 0;
+  }
+
+  private contextHashes(): void {
+    const c4 = this.c4;
+    const ch = this.ctxHash;
+    ch[0] = Math.imul((c4 & 0xff) ^ 0x1000000, 0x2545f491);
+    ch[1] = Math.imul((c4 & 0xffff) ^ 0x2000000, 0x9e3779b1);
+    ch[2] = Math.imul((c4 & 0xffffff) ^ 0x3000000, 0x2545f491) + 0x3c6ef372;
+    ch[3] = Math.imul(c4 ^ 0x7f4a7c15, 0x9e3779b1) + 0x61c88647;
+    ch[4] = Math.imul(c4 ^ Math.imul((this.c8 & 0xffff) + 0x5bd1e995, 0x27d4eb2f), 0x165667b1) + 0x5a827999;
+    ch[5] = Math.imul(this.word0 ^ Math.imul(this.word1 + 0x6c62272e, 0x2c1b3c6d), 0x297a2d39) + 0x6ed9eba1;
+    ch[6] = Math.imul(this.word0 ^ 0x4f1bbcdc, 0x68e31da5) + 0xca62c1d6;
+  }
+
+  private selectBuckets(): void {
+    const t = this.table;
+    const shift = this.bucketShift;
+    const mixIn = Math.imul(this.c0, 0x6f4f2a35);
+    for (let i = 0; i < N_CTX; i++) {
+      const hh = finalize((this.ctxHash[i]! + mixIn) | 0);
+      const chk = hh & 0xffff;
+      const b = (hh >>> shift) << 4;
+      let base: number;
+      if (t[b] === chk) base = b;
+      else if (t[b ^ 16] === chk) base = b ^ 16;
+      else if (!this.learning) base = this.emptyBucket;
+      else {
+        const b2 = b ^ 16;
+        base = (t[b2 + 1]! & 1023) < (t[b + 1]! & 1023) ? b2 : b;
+        t[base] = chk;
+        for (let k = 1; k < 16; k++) t[base + k] = SLOT_INIT;
+      }
+      this.bases[i] = base;
+    }
+  }
+}
