@@ -50,7 +50,8 @@ const N_CTX = 7;
 const N_IN = N_CTX + 2;
 const MATCH_INPUT = N_CTX;
 const BIAS_INPUT = N_CTX + 1;
-const MIXER_SETS = 256 * 12;
+/** Weight sets: partial byte × (orders 2-4 and 6 seen in this context, 0..4) × match model active. */
+const MIXER_SETS = 256 * 10;
 const APM_STEPS = 24;
 /** Match length (bytes) above which the match model's confidence is no longer told apart. */
 const MATCH_CAP = 31;
@@ -69,7 +70,7 @@ const DT = new Int32Array(1024);
 for (let n = 0; n < 1024; n++) DT[n] = Math.floor(65536 / (n + 1.5));
 
 /** Smallest and default sizes in bytes of a model's buffer. */
-export const TEXT_MODEL_MIN_BYTES = 64 * 1024;
+export const TEXT_MODEL_MIN_BYTES = 256 * 1024;
 export const TEXT_MODEL_DEFAULT_BYTES = 1024 * 1024;
 
 export interface TextModelOptions {
@@ -97,6 +98,8 @@ interface Layout {
   matchBits: number;
   apmBits: number;
   total: number;
+  /** The size asked for, from which the layout is derived again when a buffer is wrapped. */
+  requested: number;
 }
 
 function layoutFor(sizeBytes: number): Layout {
@@ -104,14 +107,16 @@ function layoutFor(sizeBytes: number): Layout {
   if (!(size >= TEXT_MODEL_MIN_BYTES) || size > 2 ** 31) {
     throw new RangeError(`text model size must be ${TEXT_MODEL_MIN_BYTES}..2^31 bytes, got ${sizeBytes}`);
   }
-  const hashBits = Math.floor(Math.log2((size * 0.6) / 4));
+  let hashBits = Math.floor(Math.log2((size * 0.6) / 4));
+  while (FIXED_BYTES + (4 << hashBits) > size * 0.8) hashBits--;
   const rest = size - (4 << hashBits) - FIXED_BYTES;
   const histBits = Math.floor(Math.log2(rest * 0.55));
   const matchBits = Math.floor(Math.log2((rest * 0.15) / 4));
   const apmBits = Math.min(16, Math.max(8, Math.floor(Math.log2((rest * 0.15) / (APM_STEPS * 2)))));
   const total =
     FIXED_BYTES + (4 << hashBits) + (4 << matchBits) + ((APM_STEPS * 2) << apmBits) + (1 << histBits);
-  return { hashBits, histBits, matchBits, apmBits, total };
+  if (total > size) throw new RangeError(`text model layout overflows ${size} bytes`);
+  return { hashBits, histBits, matchBits, apmBits, total, requested: size };
 }
 
 const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || c >= 128;
@@ -145,7 +150,7 @@ export class TextModel {
   private readonly matchMask: number;
   private readonly histMask: number;
   private readonly histSize: number;
-  private readonly apmShift: number;
+  private readonly apmHashMask: number;
 
   // Position in the message being modelled (not part of the learned state).
   private learning = false;
@@ -223,7 +228,7 @@ export class TextModel {
     this.matchMask = (1 << layout.matchBits) - 1;
     this.histSize = 1 << layout.histBits;
     this.histMask = this.histSize - 1;
-    this.apmShift = 40 - layout.apmBits;
+    this.apmHashMask = (1 << (layout.apmBits - 8)) - 1;
     if (this.header[H_MAGIC] !== MAGIC) this.initialise(layout);
   }
 
@@ -231,7 +236,7 @@ export class TextModel {
     const h = this.header;
     h[H_MAGIC] = MAGIC;
     h[H_VERSION] = VERSION;
-    h[H_SIZE] = layout.total;
+    h[H_SIZE] = layout.requested;
     h[H_HASH_BITS] = layout.hashBits;
     h[H_HIST_BITS] = layout.histBits;
     h[H_MATCH_BITS] = layout.matchBits;
@@ -385,7 +390,7 @@ export class TextModel {
     if (this.matchLen > 0) {
       const e = (this.matchByte | 256) >>> (7 - this.bitPos);
       if (e >>> 1 === c0) {
-        const len = this.matchLen > MATCH_CAP ? MATCH_CAP : this.matchLen;
+        const len = Math.min(this.matchLen, MATCH_CAP);
         const s = len * 2 + (e & 1);
         this.matchSlot = s;
         x[MATCH_INPUT] = STRETCH[this.matchSm[s]! >>> 20]!;
@@ -417,7 +422,8 @@ export class TextModel {
     const a1 = (this.apm1[k1]! * (4096 - wt) + this.apm1[k1 + 1]! * wt) >> 16;
     this.apmIndex1 = k1 + (wt >> 11);
     const k2 =
-      (((Math.imul((this.c4 & 0xffff) + 1, 0x9e3779b1) >>> this.apmShift) << 8) | c0) * APM_STEPS + lo;
+      (((Math.imul((this.c4 & 0xffff) + 1, 0x9e3779b1) >>> 16) & this.apmHashMask) * 256 + c0) * APM_STEPS +
+      lo;
     const a2 = (this.apm2[k2]! * (4096 - wt) + this.apm2[k2 + 1]! * wt) >> 16;
     this.apmIndex2 = k2 + (wt >> 11);
     let p = (pm + a1 + 2 * a2 + 2) >> 2;
