@@ -12,6 +12,7 @@ import {
   byteLength,
   decode,
   encode,
+  encodeWithBits,
   TEXT_MODEL_MIN_BYTES,
   TextModel,
 } from '../src/actors/predictive/index.js';
@@ -32,6 +33,21 @@ describe('arithmetic coder', () => {
     assert.ok(codeBits >= bits - 1, `code ${codeBits} bits below the surprisal ${bits}`);
     assert.ok(codeBits - bits <= 6 * 8, `code ${codeBits} bits, surprisal ${bits.toFixed(1)}`);
     assert.ok(codeBits < Buffer.byteLength(text) * 8 * 0.5, 'it compresses');
+  });
+
+  it('the coder is driven by exactly the probabilities that score the text', () => {
+    const text = new TextEncoder().encode(prose.slice(2000, 9000));
+    const scorer = new TextModel({ sizeBytes: 1024 * 1024 });
+    const per = new Float64Array(text.length);
+    const scored = scorer.scoreAndLearn(text, per);
+    const { code, bits } = encodeWithBits(text, new TextModel({ sizeBytes: 1024 * 1024 }));
+    assert.equal(bits, scored.bits, 'same surprisal, bit for bit');
+    assert.equal(
+      per.reduce((s, v) => s + v, 0),
+      bits,
+    );
+    assert.equal(Math.ceil(bits / 8) <= code.length, true);
+    assert.ok(code.length <= Math.ceil(bits / 8) + 4, `${code.length} bytes for ${bits.toFixed(1)} bits`);
   });
 
   it('a frozen model codes without changing, and a second copy of a learned text codes shorter', () => {

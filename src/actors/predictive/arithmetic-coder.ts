@@ -12,7 +12,7 @@
  * does; with `learn: false` the model is read only and left unchanged.
  */
 
-import type { TextModel } from './text-model.js';
+import type { BitCoder, TextModel } from './text-model.js';
 
 export interface CoderOptions {
   /** Adapt the model to the text while coding. @default true */
@@ -27,41 +27,88 @@ export function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-export function encodeBytes(bytes: Uint8Array, model: TextModel, options: CoderOptions = {}): Uint8Array {
-  let out = new Uint8Array(Math.max(16, (bytes.length >> 1) + 16));
-  let n = 0;
-  let x1 = 0;
-  let x2 = 0xffffffff;
-  model.beginMessage(options.learn ?? true, bytes.length);
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    for (let b = 7; b >= 0; b--) {
-      const y = (c >> b) & 1;
-      const xmid = x1 + ((x2 - x1) >>> 12) * model.predictBit();
-      if (y === 1) x2 = xmid;
-      else x1 = xmid + 1;
-      model.updateBit(y);
-      while (((x1 ^ x2) & 0xff000000) === 0) {
-        if (n === out.length) {
-          const grown = new Uint8Array(out.length * 2);
-          grown.set(out);
-          out = grown;
-        }
-        out[n++] = x2 >>> 24;
-        x1 = (x1 << 8) >>> 0;
-        x2 = ((x2 << 8) | 255) >>> 0;
-      }
+class Encoder implements BitCoder {
+  private x1 = 0;
+  private x2 = 0xffffffff;
+  private out: Uint8Array;
+  private n = 0;
+
+  constructor(capacity: number) {
+    this.out = new Uint8Array(Math.max(16, capacity));
+  }
+
+  code(p: number, bit: number): number {
+    const xmid = this.x1 + ((this.x2 - this.x1) >>> 12) * p;
+    if (bit === 1) this.x2 = xmid;
+    else this.x1 = xmid + 1;
+    while (((this.x1 ^ this.x2) & 0xff000000) === 0) {
+      this.put(this.x2 >>> 24);
+      this.x1 = (this.x1 << 8) >>> 0;
+      this.x2 = ((this.x2 << 8) | 255) >>> 0;
     }
+    return bit;
   }
-  model.endMessage();
-  // Any value from x1 up to x1 with its low 24 bits set lies in [x1, x2]: the decoder pads with 0xff.
-  if (n === out.length) {
-    const grown = new Uint8Array(out.length + 1);
-    grown.set(out);
-    out = grown;
+
+  private put(byte: number): void {
+    if (this.n === this.out.length) {
+      const grown = new Uint8Array(this.out.length * 2);
+      grown.set(this.out);
+      this.out = grown;
+    }
+    this.out[this.n++] = byte;
   }
-  out[n++] = x1 >>> 24;
-  return out.slice(0, n);
+
+  /** Any value from x1 up to x1 with its low 24 bits set lies in [x1, x2]: the decoder pads with 0xff. */
+  finish(): Uint8Array {
+    this.put(this.x1 >>> 24);
+    return this.out.slice(0, this.n);
+  }
+}
+
+class Decoder implements BitCoder {
+  private x1 = 0;
+  private x2 = 0xffffffff;
+  private x = 0;
+  private pos = 0;
+  private readonly input: Uint8Array;
+
+  constructor(input: Uint8Array) {
+    this.input = input;
+    for (let k = 0; k < 4; k++) this.x = ((this.x << 8) | this.next()) >>> 0;
+  }
+
+  // Past the end the encoder's flush implies 0xff bytes.
+  private next(): number {
+    return this.pos < this.input.length ? this.input[this.pos++]! : 255;
+  }
+
+  code(p: number): number {
+    const xmid = this.x1 + ((this.x2 - this.x1) >>> 12) * p;
+    const y = this.x <= xmid ? 1 : 0;
+    if (y === 1) this.x2 = xmid;
+    else this.x1 = xmid + 1;
+    while (((this.x1 ^ this.x2) & 0xff000000) === 0) {
+      this.x1 = (this.x1 << 8) >>> 0;
+      this.x2 = ((this.x2 << 8) | 255) >>> 0;
+      this.x = ((this.x << 8) | this.next()) >>> 0;
+    }
+    return y;
+  }
+}
+
+/** The code and the model's surprisal of the same pass (the code's ideal length, in bits). */
+export function encodeWithBits(
+  bytes: Uint8Array,
+  model: TextModel,
+  options: CoderOptions = {},
+): { code: Uint8Array; bits: number } {
+  const encoder = new Encoder((bytes.length >> 1) + 16);
+  const { bits } = model.codeBits(bytes, options.learn ?? true, encoder);
+  return { code: encoder.finish(), bits };
+}
+
+export function encodeBytes(bytes: Uint8Array, model: TextModel, options: CoderOptions = {}): Uint8Array {
+  return encodeWithBits(bytes, model, options).code;
 }
 
 export function decodeBytes(
@@ -71,32 +118,7 @@ export function decodeBytes(
   options: CoderOptions = {},
 ): Uint8Array {
   const out = new Uint8Array(length);
-  let x1 = 0;
-  let x2 = 0xffffffff;
-  let x = 0;
-  let pos = 0;
-  // Past the end the encoder's flush implies 0xff bytes.
-  const next = (): number => (pos < code.length ? code[pos++]! : 255);
-  for (let k = 0; k < 4; k++) x = ((x << 8) | next()) >>> 0;
-  model.beginMessage(options.learn ?? true, length);
-  for (let i = 0; i < length; i++) {
-    let c = 0;
-    for (let b = 0; b < 8; b++) {
-      const xmid = x1 + ((x2 - x1) >>> 12) * model.predictBit();
-      const y = x <= xmid ? 1 : 0;
-      if (y === 1) x2 = xmid;
-      else x1 = xmid + 1;
-      model.updateBit(y);
-      c = (c << 1) | y;
-      while (((x1 ^ x2) & 0xff000000) === 0) {
-        x1 = (x1 << 8) >>> 0;
-        x2 = ((x2 << 8) | 255) >>> 0;
-        x = ((x << 8) | next()) >>> 0;
-      }
-    }
-    out[i] = c;
-  }
-  model.endMessage();
+  model.codeBits(out, options.learn ?? true, new Decoder(code));
   return out;
 }
 

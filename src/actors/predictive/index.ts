@@ -13,6 +13,7 @@ export {
   decodeBytes,
   encode,
   encodeBytes,
+  encodeWithBits,
 } from './arithmetic-coder.js';
 export {
   ContentModel,
@@ -31,6 +32,7 @@ export {
   type SurpriseScore,
 } from './surprise.js';
 export {
+  type BitCoder,
   TEXT_MODEL_DEFAULT_BYTES,
   TEXT_MODEL_MIN_BYTES,
   TextModel,

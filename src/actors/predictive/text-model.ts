@@ -83,6 +83,15 @@ export interface WrapOptions {
   readOnly?: boolean;
 }
 
+/** An arithmetic coder's side of `TextModel.codeBits`. */
+export interface BitCoder {
+  /**
+   * One binary decision of probability p / 4096 (1..4095) of being 1: an encoder codes `bit` and
+   * returns it; a decoder ignores `bit` and returns the decoded one.
+   */
+  code(p: number, bit: number): number;
+}
+
 export interface TextScore {
   /** Total surprisal of the text in bits, -Σ log2 P(symbol | model). */
   bits: number;
@@ -152,32 +161,12 @@ export class TextModel {
   private readonly histSize: number;
   private readonly apmHashMask: number;
 
-  // Position in the message being modelled (not part of the learned state).
+  // Scratch of the message being modelled (not part of the learned state).
   private learning = false;
-  private c0 = 1;
-  private c4 = 0;
-  private c8 = 0;
-  private bitPos = 0;
-  private nib = 1;
-  private word0 = 0;
-  private word1 = 0;
-  private matchHash = 0;
-  private matchPtr = 0;
-  private matchLen = 0;
-  private matchByte = 0;
-  private matchSlot = -1;
-  private msgPos = 0;
-  private seen = new Uint8Array(256);
   private readonly ctxHash = new Uint32Array(N_CTX);
   private readonly bases = new Int32Array(N_CTX);
   private readonly slots = new Int32Array(N_CTX);
   private readonly inputs = new Int32Array(N_IN);
-  private mixerPr = 2048;
-  private mixerBase = 0;
-  private apmIndex1 = 0;
-  private apmIndex2 = 0;
-  private pr = 2048;
-  private bitsAcc = 0;
 
   /**
    * A new empty model (`options`), or one over an existing buffer (a `snapshot()`, a
@@ -316,244 +305,215 @@ export class TextModel {
   }
 
   private run(bytes: Uint8Array, learn: boolean, perSymbol: Float64Array | undefined): TextScore {
-    this.beginMessage(learn, bytes.length);
-    let last = 0;
-    for (let i = 0; i < bytes.length; i++) {
-      const c = bytes[i]!;
-      for (let b = 7; b >= 0; b--) {
-        this.predictBit();
-        this.updateBit((c >> b) & 1);
-      }
-      if (perSymbol !== undefined) {
-        perSymbol[i] = this.bitsAcc - last;
-        last = this.bitsAcc;
-      }
-    }
-    return this.endMessage();
+    return this.process(bytes, learn, perSymbol, undefined);
   }
-
-  // ---- The bit-level interface used by the arithmetic coder. ----
 
   /**
-   * Starts a message: a fresh context. `learn` adapts the model as each bit is updated;
-   * `expectedLength` only sizes a scratch buffer.
+   * Drives an arithmetic coder: for each bit of `bytes` the model's P(1) goes to `coder.code`,
+   * whose answer is the bit modelled (and learned when `learn`). A decoder's answers are written
+   * back into `bytes`, which it passes zeroed with the message's length.
    */
-  beginMessage(learn: boolean, expectedLength = 256): void {
+  codeBits(bytes: Uint8Array, learn: boolean, coder: BitCoder): TextScore {
+    return this.process(bytes, learn, undefined, coder);
+  }
+
+  /**
+   * The model's one loop, with its state in locals (a large share of the speed in V8). Each
+   * message starts from an empty context; the learned state is only written when `learn`.
+   */
+  private process(
+    bytes: Uint8Array,
+    learn: boolean,
+    perSymbol: Float64Array | undefined,
+    coder: BitCoder | undefined,
+  ): TextScore {
     if (learn && this.readOnly) throw new TypeError('this text model is read-only');
     this.learning = learn;
-    if (this.seen.length < expectedLength) this.seen = new Uint8Array(expectedLength);
-    this.c0 = 1;
-    this.c4 = 0;
-    this.c8 = 0;
-    this.bitPos = 0;
-    this.nib = 1;
-    this.word0 = 0;
-    this.word1 = 0;
-    this.matchHash = 0;
-    this.matchLen = 0;
-    this.matchPtr = 0;
-    this.msgPos = 0;
-    this.bitsAcc = 0;
-    this.contextHashes();
-    this.selectBuckets();
-  }
+    const t = this.table;
+    const w = this.weights;
+    const sm = this.matchSm;
+    const apm1 = this.apm1;
+    const apm2 = this.apm2;
+    const hist = this.history;
+    const mtab = this.matchTable;
+    const header = this.header;
+    const bases = this.bases;
+    const slots = this.slots;
+    const x = this.inputs;
+    const histMask = this.histMask;
+    const histSize = this.histSize;
+    const matchMask = this.matchMask;
+    const apmHashMask = this.apmHashMask;
+    const length = bytes.length;
+    let histPos = header[H_HIST_POS]! >>> 0;
+    let c4 = 0;
+    let c8 = 0;
+    let word0 = 0;
+    let word1 = 0;
+    let matchHash = 0;
+    let matchPtr = 0;
+    let matchLen = 0;
+    let matchByte = 0;
+    let bits = 0;
+    let last = 0;
+    this.contextHashes(0, 0, 0, 0);
+    this.selectBuckets(1);
+    x[BIAS_INPUT] = 256;
+    for (let i = 0; i < length; i++) {
+      const known = bytes[i]!;
+      let c0 = 1;
+      let nib = 1;
+      for (let bitPos = 0; bitPos < 8; bitPos++) {
+        let seenOrders = 0;
+        for (let k = 0; k < N_CTX; k++) {
+          const j = bases[k]! + nib;
+          slots[k] = j;
+          const s = t[j]!;
+          x[k] = STRETCH[s >>> 4]!;
+          if (k >= 1 && k <= 4 && (s & 15) !== 0) seenOrders++;
+        }
+        let matchSlot = -1;
+        if (matchLen > 0) {
+          const e = (matchByte | 256) >>> (7 - bitPos);
+          if (e >>> 1 === c0) {
+            matchSlot = Math.min(matchLen, MATCH_CAP) * 2 + (e & 1);
+            x[MATCH_INPUT] = STRETCH[sm[matchSlot]! >>> 20]!;
+          } else {
+            matchLen = 0;
+            x[MATCH_INPUT] = 0;
+          }
+        } else {
+          x[MATCH_INPUT] = 0;
+        }
+        const wb = ((seenOrders * 2 + (matchSlot >= 0 ? 1 : 0)) * 256 + c0) * N_IN;
+        let dot = 0;
+        for (let k = 0; k < N_IN; k++) dot += x[k]! * w[wb + k]!;
+        let d = (dot * (1 / 65536)) | 0;
+        if (d > 2047) d = 2047;
+        else if (d < -2047) d = -2047;
+        const pm = SQUASH[d + 2047]!;
+        // The two APMs interpolate between 24 buckets of the stretched probability.
+        const v = (STRETCH[pm]! + 2048) * (APM_STEPS - 1);
+        const lo = v >> 12;
+        const wt = v & 4095;
+        const k1 = c0 * APM_STEPS + lo;
+        const a1 = (apm1[k1]! * (4096 - wt) + apm1[k1 + 1]! * wt) >> 16;
+        const k2 =
+          (((Math.imul((c4 & 0xffff) + 1, 0x9e3779b1) >>> 16) & apmHashMask) * 256 + c0) * APM_STEPS + lo;
+        const a2 = (apm2[k2]! * (4096 - wt) + apm2[k2 + 1]! * wt) >> 16;
+        let p = (pm + a1 + 2 * a2 + 2) >> 2;
+        if (p < 1) p = 1;
+        else if (p > 4095) p = 4095;
 
-  /** Ends the message and returns its total surprisal. */
-  endMessage(): TextScore {
-    const chars = this.msgPos;
-    if (this.learning) {
-      const h = this.header;
-      const lo = (h[H_LEARNED_LO]! >>> 0) + chars;
-      h[H_LEARNED_LO] = lo >>> 0;
-      h[H_LEARNED_HI] = (h[H_LEARNED_HI]! + Math.floor(lo / 2 ** 32)) | 0;
-      h[H_MESSAGES] = (h[H_MESSAGES]! + 1) | 0;
+        const bit = (known >> (7 - bitPos)) & 1;
+        const y = coder === undefined ? bit : coder.code(p, bit);
+        bits += COST_BITS[y === 1 ? p : 4096 - p]!;
+
+        if (learn) {
+          const target12 = y === 1 ? 4095 : 0;
+          for (let k = 0; k < N_CTX; k++) {
+            const j = slots[k]!;
+            const s = t[j]!;
+            const n = s & 15;
+            const q = s >>> 4;
+            t[j] = ((q + (((target12 - q) * DT[n]! + 32768) >> 16)) << 4) | (n < COUNT_LIMIT ? n + 1 : n);
+          }
+          if (matchSlot >= 0) {
+            const s = sm[matchSlot]!;
+            const n = s & 1023;
+            const q = s >>> 10;
+            const target = y === 1 ? 4194303 : 0;
+            sm[matchSlot] = ((q + ((target - q) * DT[n]!) / 65536) | 0) * 1024 + (n < 1023 ? n + 1 : n);
+          }
+          const err = ((y << 12) - pm) * MIXER_RATE;
+          for (let k = 0; k < N_IN; k++) w[wb + k] = w[wb + k]! + ((x[k]! * err) >> 12);
+          const g = (y << 16) + (y << APM_RATE) - y - y;
+          const i1 = k1 + (wt >> 11);
+          apm1[i1] = apm1[i1]! + ((g - apm1[i1]!) >> APM_RATE);
+          const i2 = k2 + (wt >> 11);
+          apm2[i2] = apm2[i2]! + ((g - apm2[i2]!) >> APM_RATE);
+        }
+        c0 = (c0 << 1) | y;
+        nib = (nib << 1) | y;
+        if (bitPos === 3) {
+          nib = 1;
+          this.selectBuckets(c0);
+        }
+      }
+
+      const c = c0 & 255;
+      if (coder !== undefined) bytes[i] = c;
+      if (learn) {
+        hist[histPos & histMask] = c;
+        histPos = (histPos + 1) >>> 0;
+      }
+      c8 = ((c8 << 8) | (c4 >>> 24)) >>> 0;
+      c4 = ((c4 << 8) | c) >>> 0;
+      const lc = c >= 65 && c <= 90 ? c + 32 : c;
+      if (isLetter(lc)) {
+        word0 = Math.imul(word0 ^ lc, 0x01000193) + 1;
+      } else if (word0 !== 0) {
+        word1 = word0;
+        word0 = 0;
+      }
+      this.contextHashes(c4, c8, word0, word1);
+
+      // Match model: follow the match while it predicts, else look the last bytes up.
+      const at = i + 1;
+      matchHash = (Math.imul(matchHash, 7976) + c + 1) & matchMask;
+      if (matchLen > 0) {
+        matchLen++;
+        matchPtr = (matchPtr + 1) >>> 0;
+      }
+      if (matchLen === 0 && at >= 4) {
+        const ptr = mtab[matchHash]! >>> 0;
+        const dist = (histPos - ptr) >>> 0;
+        if (dist > 0 && dist < histSize) {
+          let len = 0;
+          const limit = Math.min(MATCH_MAX_VERIFY, at, histSize - dist);
+          while (len < limit && hist[(ptr - len - 1) & histMask] === bytes[at - len - 1]) len++;
+          matchLen = len;
+          matchPtr = ptr;
+        }
+      }
+      if (matchLen > 0) {
+        const dist = (histPos - matchPtr) >>> 0;
+        if (dist === 0 || dist >= histSize) matchLen = 0;
+        else matchByte = hist[matchPtr & histMask]!;
+      }
+      if (learn && at >= 4) mtab[matchHash] = histPos | 0;
+      this.selectBuckets(1);
+      if (perSymbol !== undefined) {
+        perSymbol[i] = bits - last;
+        last = bits;
+      }
+    }
+    if (learn) {
+      header[H_HIST_POS] = histPos | 0;
+      const lo = (header[H_LEARNED_LO]! >>> 0) + length;
+      header[H_LEARNED_LO] = lo >>> 0;
+      header[H_LEARNED_HI] = (header[H_LEARNED_HI]! + Math.floor(lo / 2 ** 32)) | 0;
+      header[H_MESSAGES] = (header[H_MESSAGES]! + 1) | 0;
     }
     this.learning = false;
-    const bits = this.bitsAcc;
-    return { bits, chars, bpc: chars === 0 ? 0 : bits / chars };
+    return { bits, chars: length, bpc: length === 0 ? 0 : bits / length };
   }
 
-  /** P(next bit = 1) in 1..4095 (scaled by 4096). Call once before each `updateBit`. */
-  predictBit(): number {
-    const t = this.table;
-    const x = this.inputs;
-    const nib = this.nib;
-    let seenOrders = 0;
-    for (let i = 0; i < N_CTX; i++) {
-      const j = this.bases[i]! + nib;
-      this.slots[i] = j;
-      const s = t[j]!;
-      x[i] = STRETCH[s >>> 4]!;
-      if (i >= 1 && i <= 4 && (s & 15) !== 0) seenOrders++;
-    }
-    const c0 = this.c0;
-    if (this.matchLen > 0) {
-      const e = (this.matchByte | 256) >>> (7 - this.bitPos);
-      if (e >>> 1 === c0) {
-        const len = Math.min(this.matchLen, MATCH_CAP);
-        const s = len * 2 + (e & 1);
-        this.matchSlot = s;
-        x[MATCH_INPUT] = STRETCH[this.matchSm[s]! >>> 20]!;
-      } else {
-        this.matchLen = 0;
-        this.matchSlot = -1;
-        x[MATCH_INPUT] = 0;
-      }
-    } else {
-      this.matchSlot = -1;
-      x[MATCH_INPUT] = 0;
-    }
-    x[BIAS_INPUT] = 256;
-    const w = this.weights;
-    const wb = ((seenOrders * 2 + (this.matchSlot >= 0 ? 1 : 0)) * 256 + c0) * N_IN;
-    this.mixerBase = wb;
-    let dot = 0;
-    for (let i = 0; i < N_IN; i++) dot += x[i]! * w[wb + i]!;
-    let d = (dot * (1 / 65536)) | 0;
-    if (d > 2047) d = 2047;
-    else if (d < -2047) d = -2047;
-    const pm = SQUASH[d + 2047]!;
-    this.mixerPr = pm;
-    // The two APMs interpolate between 24 buckets of the stretched probability.
-    const v = (STRETCH[pm]! + 2048) * (APM_STEPS - 1);
-    const lo = v >> 12;
-    const wt = v & 4095;
-    const k1 = c0 * APM_STEPS + lo;
-    const a1 = (this.apm1[k1]! * (4096 - wt) + this.apm1[k1 + 1]! * wt) >> 16;
-    this.apmIndex1 = k1 + (wt >> 11);
-    const k2 =
-      (((Math.imul((this.c4 & 0xffff) + 1, 0x9e3779b1) >>> 16) & this.apmHashMask) * 256 + c0) * APM_STEPS +
-      lo;
-    const a2 = (this.apm2[k2]! * (4096 - wt) + this.apm2[k2 + 1]! * wt) >> 16;
-    this.apmIndex2 = k2 + (wt >> 11);
-    let p = (pm + a1 + 2 * a2 + 2) >> 2;
-    if (p < 1) p = 1;
-    else if (p > 4095) p = 4095;
-    this.pr = p;
-    return p;
-  }
-
-  /** Accounts for (and, when learning, learns) the actual bit `y` after `predictBit`. */
-  updateBit(y: number): void {
-    this.bitsAcc += COST_BITS[y === 1 ? this.pr : 4096 - this.pr]!;
-    if (this.learning) {
-      const t = this.table;
-      const target12 = y === 1 ? 4095 : 0;
-      for (let i = 0; i < N_CTX; i++) {
-        const j = this.slots[i]!;
-        const s = t[j]!;
-        const n = s & 15;
-        const p = s >>> 4;
-        t[j] = ((p + (((target12 - p) * DT[n]! + 32768) >> 16)) << 4) | (n < COUNT_LIMIT ? n + 1 : n);
-      }
-      const target = y === 1 ? 4194303 : 0;
-      const ms = this.matchSlot;
-      if (ms >= 0) {
-        const sm = this.matchSm;
-        const s = sm[ms]!;
-        const n = s & 1023;
-        const p = s >>> 10;
-        sm[ms] = ((p + ((target - p) * DT[n]!) / 65536) | 0) * 1024 + (n < 1023 ? n + 1 : n);
-      }
-      const err = ((y << 12) - this.mixerPr) * MIXER_RATE;
-      const w = this.weights;
-      const x = this.inputs;
-      const wb = this.mixerBase;
-      for (let i = 0; i < N_IN; i++) w[wb + i] = w[wb + i]! + ((x[i]! * err) >> 12);
-      const g = (y << 16) + (y << APM_RATE) - y - y;
-      const a1 = this.apm1;
-      a1[this.apmIndex1] = a1[this.apmIndex1]! + ((g - a1[this.apmIndex1]!) >> APM_RATE);
-      const a2 = this.apm2;
-      a2[this.apmIndex2] = a2[this.apmIndex2]! + ((g - a2[this.apmIndex2]!) >> APM_RATE);
-    }
-    this.c0 = (this.c0 << 1) | y;
-    this.nib = (this.nib << 1) | y;
-    this.bitPos++;
-    if (this.bitPos === 4) {
-      this.nib = 1;
-      this.selectBuckets();
-    } else if (this.bitPos === 8) {
-      this.endByte(this.c0 & 255);
-    }
-  }
-
-  private endByte(c: number): void {
-    if (this.msgPos === this.seen.length) {
-      const grown = new Uint8Array(this.seen.length * 2);
-      grown.set(this.seen);
-      this.seen = grown;
-    }
-    this.seen[this.msgPos++] = c;
-    const h = this.header;
-    let histPos = h[H_HIST_POS]! >>> 0;
-    if (this.learning) {
-      this.history[histPos & this.histMask] = c;
-      histPos = (histPos + 1) >>> 0;
-      h[H_HIST_POS] = histPos | 0;
-    }
-    this.c8 = ((this.c8 << 8) | (this.c4 >>> 24)) >>> 0;
-    this.c4 = ((this.c4 << 8) | c) >>> 0;
-    const lc = c >= 65 && c <= 90 ? c + 32 : c;
-    if (isLetter(lc)) {
-      this.word0 = Math.imul(this.word0 ^ lc, 0x01000193) + 1;
-    } else if (this.word0 !== 0) {
-      this.word1 = this.word0;
-      this.word0 = 0;
-    }
-    this.contextHashes();
-    this.updateMatch(c, histPos);
-    this.c0 = 1;
-    this.bitPos = 0;
-    this.nib = 1;
-    this.selectBuckets();
-  }
-
-  private updateMatch(c: number, histPos: number): void {
-    const mh = (Math.imul(this.matchHash, 7976) + c + 1) & this.matchMask;
-    this.matchHash = mh;
-    if (this.matchLen > 0) {
-      this.matchLen++;
-      this.matchPtr = (this.matchPtr + 1) >>> 0;
-    }
-    if (this.matchLen === 0 && this.msgPos >= 4) {
-      const ptr = this.matchTable[mh]! >>> 0;
-      const dist = (histPos - ptr) >>> 0;
-      if (dist > 0 && dist < this.histSize) {
-        let len = 0;
-        const hist = this.history;
-        const mask = this.histMask;
-        const seen = this.seen;
-        const at = this.msgPos;
-        const limit = Math.min(MATCH_MAX_VERIFY, at, this.histSize - dist);
-        while (len < limit && hist[(ptr - len - 1) & mask] === seen[at - len - 1]) len++;
-        this.matchLen = len;
-        this.matchPtr = ptr;
-      }
-    }
-    if (this.matchLen > 0) {
-      const dist = (histPos - this.matchPtr) >>> 0;
-      if (dist === 0 || dist >= this.histSize) this.matchLen = 0;
-      else this.matchByte = this.history[this.matchPtr & this.histMask]!;
-    }
-    if (this.learning && this.msgPos >= 4) this.matchTable[mh] = histPos | 0;
-  }
-
-  private contextHashes(): void {
-    const c4 = this.c4;
+  private contextHashes(c4: number, c8: number, word0: number, word1: number): void {
     const ch = this.ctxHash;
     ch[0] = Math.imul((c4 & 0xff) ^ 0x1000000, 0x2545f491);
     ch[1] = Math.imul((c4 & 0xffff) ^ 0x2000000, 0x9e3779b1);
     ch[2] = Math.imul((c4 & 0xffffff) ^ 0x3000000, 0x2545f491) + 0x3c6ef372;
     ch[3] = Math.imul(c4 ^ 0x7f4a7c15, 0x9e3779b1) + 0x61c88647;
-    ch[4] = Math.imul(c4 ^ Math.imul((this.c8 & 0xffff) + 0x5bd1e995, 0x27d4eb2f), 0x165667b1) + 0x5a827999;
-    ch[5] = Math.imul(this.word0 ^ Math.imul(this.word1 + 0x6c62272e, 0x2c1b3c6d), 0x297a2d39) + 0x6ed9eba1;
-    ch[6] = Math.imul(this.word0 ^ 0x4f1bbcdc, 0x68e31da5) + 0xca62c1d6;
+    ch[4] = Math.imul(c4 ^ Math.imul((c8 & 0xffff) + 0x5bd1e995, 0x27d4eb2f), 0x165667b1) + 0x5a827999;
+    ch[5] = Math.imul(word0 ^ Math.imul(word1 + 0x6c62272e, 0x2c1b3c6d), 0x297a2d39) + 0x6ed9eba1;
+    ch[6] = Math.imul(word0 ^ 0x4f1bbcdc, 0x68e31da5) + 0xca62c1d6;
   }
 
-  private selectBuckets(): void {
+  private selectBuckets(c0: number): void {
     const t = this.table;
     const shift = this.bucketShift;
-    const mixIn = Math.imul(this.c0, 0x6f4f2a35);
+    const mixIn = Math.imul(c0, 0x6f4f2a35);
     for (let i = 0; i < N_CTX; i++) {
       const hh = finalize((this.ctxHash[i]! + mixIn) | 0);
       const chk = (hh & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : hh & 0xffff;
@@ -565,8 +525,8 @@ export class TextModel {
       else {
         const b2 = b ^ 16;
         base = (t[b2 + 1]! & 15) < (t[b + 1]! & 15) ? b2 : b;
+        t.fill(SLOT_INIT, base + 1, base + 16);
         t[base] = chk;
-        for (let k = 1; k < 16; k++) t[base + k] = SLOT_INIT;
       }
       this.bases[i] = base;
     }
