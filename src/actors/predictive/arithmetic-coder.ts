@@ -3,8 +3,10 @@
  * Mahoney's lpaq1 / paq8 (after Schindler's range coder and the binary coder of Witten, Neal and
  * Cleary, "Arithmetic coding for data compression", CACM 1987). Each bit narrows [x1, x2] in
  * proportion to the model's 12-bit P(1); leading bytes shared by x1 and x2 are settled and
- * written, so no carry ever propagates. The code length is the model's surprisal plus at most
- * about 2^-12 bits per coded bit of rounding and one flushed byte.
+ * written, so no carry ever propagates. The split point is computed exactly (a 44-bit product in a
+ * double) rather than from the range shifted right by 12, so the code length is the model's
+ * surprisal plus one flushed byte and the small loss of a range that straddles a byte boundary
+ * while it shrinks (the price of having no carry).
  *
  * `encode` and `decode` drive the model through the same sequence of predictions, so they must
  * start from models in the same state (a fresh model, or `clone()`s / `deserialize`d copies of
@@ -38,7 +40,7 @@ class Encoder implements BitCoder {
   }
 
   code(p: number, bit: number): number {
-    const xmid = this.x1 + ((this.x2 - this.x1) >>> 12) * p;
+    const xmid = this.x1 + Math.floor(((this.x2 - this.x1) * p) / 4096);
     if (bit === 1) this.x2 = xmid;
     else this.x1 = xmid + 1;
     while (((this.x1 ^ this.x2) & 0xff000000) === 0) {
@@ -83,7 +85,7 @@ class Decoder implements BitCoder {
   }
 
   code(p: number): number {
-    const xmid = this.x1 + ((this.x2 - this.x1) >>> 12) * p;
+    const xmid = this.x1 + Math.floor(((this.x2 - this.x1) * p) / 4096);
     const y = this.x <= xmid ? 1 : 0;
     if (y === 1) this.x2 = xmid;
     else this.x1 = xmid + 1;

@@ -1,31 +1,38 @@
 /**
  * Online byte-level text model: a bitwise context-mixing predictor after M. Mahoney, "Adaptive
  * weighing of context models for lossless data compression" (Florida Tech. TR CS-2005-16, 2005)
- * and his lpaq1 (2007): order 1, 2, 3, 4 and 6 contexts, a word context (current word and the
- * previous one), and a match model over the learned history, mixed by a gated linear network in
- * the logistic domain (one weight set per partial byte) and refined by two adaptive probability
- * maps (SSE/APM) on order 0 and order 2.
+ * and his lpaq1 (2007): order 1, 2, 3, 4 and 6 contexts, two word contexts (the current word with
+ * the previous one, and the current word alone), and a match model over the learned history, mixed
+ * by a gated linear network in the logistic domain and refined by two adaptive probability maps
+ * (SSE/APM) on order 0 and on hashed order 2.
  *
- * Deviations from lpaq1, chosen for a pure-JS inner loop: a context slot holds a direct adaptive
- * probability (22 bits) with a hit count (10 bits) whose learning rate falls as 1/(n + 1.5) down to
- * a floor, instead of a bit-history state and a second map; one input per context.
+ * Deviations from lpaq1, chosen for a pure-JS inner loop and for memory per context: a context
+ * slot is 16 bits, a direct adaptive probability (12 bits) and a hit count (4 bits) whose learning
+ * rate falls as 1/(n + 1.2) to a floor of 1/16, instead of a bit-history state and a second map;
+ * one input per context; the mixer's weight set is chosen by the partial byte, by how many of the
+ * order 2, 3, 4 and 6 contexts have been seen at this bit, and by whether the match model predicts
+ * (a stand-in for the bit-history states' confidence).
  *
  * Symbols are UTF-8 bytes, eight binary decisions each. A "char" in the figures this module
  * reports is one UTF-8 byte: bits per char = bits per byte (identical for ASCII prose).
  *
  * Each message is modelled from a fresh context (no bytes before its start), so the score of a
  * message depends only on the message and the learned state, never on what was scored before.
+ * The model learns after it scores: every bit is predicted first, then learned.
  *
- * Memory: all learned state is one ArrayBuffer (or SharedArrayBuffer) of at most `sizeBytes`:
- * - a hash table of 32-bit slots in 64-byte buckets (a check word and the 15 nodes of one nibble's
- *   binary tree), two candidate buckets per lookup; a miss replaces the less used one (its
- *   first node's hit count), so memory never grows and old rare contexts are forgotten first;
- * - a circular history of learned bytes and a hash table of positions for the match model;
+ * Memory: all learned state is one ArrayBuffer (or SharedArrayBuffer) of at most `sizeBytes`
+ * (at least 256 KiB: the mixer weights and APMs take about 100 KiB):
+ * - a hash table of 16-bit slots in 32-byte buckets (a check word and the 15 nodes of one nibble's
+ *   binary tree), two candidate buckets per lookup; a miss replaces the less used one (its first
+ *   node's hit count), so memory never grows and rare contexts are forgotten first. Compression
+ *   degrades gracefully as the table fills: on 1.7 MB of English, 8 MiB cost ~10% more bits than
+ *   32 MiB, and 128 MiB saves ~4%;
+ * - a circular history of learned bytes (about a quarter of the size) and a hash table of
+ *   positions in it for the match model;
  * - mixer weights and the two APM tables.
  * A reader can wrap a copy of that buffer (`snapshot()`) read-only, for instance in a worker
  * thread: scoring never writes to the buffer, and a context missing from a read-only table reads
- * as "never seen" (p = 1/2) instead of claiming a bucket.
- */
+ * as "never seen" (p = 1/2) instead of claiming a bucket. */
 
 import { COST_BITS, SQUASH, STRETCH } from './logistic.js';
 
