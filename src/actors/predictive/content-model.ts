@@ -1,9 +1,9 @@
 /**
  * Content level: predicts the embedding of an entity's next message as the exponentially weighted
- * moving average of its previous embeddings (a first-order linear predictor, the steady-state
- * Kalman filter of a random-walk topic with white observation noise; cf. Rao & Ballard 1999,
- * "Predictive coding in the visual cortex", where the prediction is the running estimate of the
- * cause). The prediction error of a message is the cosine distance
+ * moving average of its previous (unit) embeddings, the optimal forecast of a random-walk level
+ * observed in white noise (J. F. Muth, "Optimal properties of exponentially weighted forecasts",
+ * JASA 1960; the steady-state Kalman filter of that model). The prediction error of a message is
+ * the cosine distance
  *
  *   error = 1 - cos(prediction, embedding)   in [0, 2] (0: as predicted, 1: unrelated),
  *

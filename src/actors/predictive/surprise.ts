@@ -12,7 +12,7 @@
  *   z_i = (e_i - μ_i) · sqrt(π_i),   π_i = 1 / max(σ_i², σ_min²),
  *
  * so a level whose errors are habitually noisy counts for less. The levels present for an input
- * are combined as a weighted Stouffer sum
+ * are combined as a weighted Stouffer sum (S. A. Stouffer et al., The American Soldier, 1949)
  *
  *   surprise = Σ w_i z_i / sqrt(Σ w_i²)
  *

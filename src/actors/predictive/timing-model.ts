@@ -1,9 +1,10 @@
 /**
  * Timing level: the inter-arrival time of an entity's requests under a log-normal distribution
- * whose parameters are the running mean and variance of ln(interval) (Welford, with count
- * halving so the fit follows a changing rhythm). Log-normal because request gaps span orders of
- * magnitude and are right-skewed; cf. the log-normal fits of human inter-event times in
- * Barabási, "The origin of bursts and heavy tails in human dynamics", Nature 2005.
+ * whose parameters are the running mean and variance of ln(interval) (B. P. Welford's one-pass
+ * method, Technometrics 1962, with count halving so the fit follows a changing rhythm). Log-normal
+ * because request gaps span orders of magnitude and are right-skewed (human inter-event times are
+ * heavy-tailed: A.-L. Barabási, "The origin of bursts and heavy tails in human dynamics", Nature
+ * 2005), and it is the simplest such family with exact online estimates.
  *
  * Discretisation: intervals are observed at a relative resolution `resolution` (default 5%), i.e.
  * in bins of width h = ln(1 + resolution) on the log scale. The surprisal of an interval t is
