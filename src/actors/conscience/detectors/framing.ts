@@ -6,7 +6,7 @@
 
 /** Requests and announcements: "how do I", "best way to", "I'm going to", "help me", "can you". */
 export const INTENT =
-  /\b(?:how (?:do|can|could|would|should|might|does|did) (?:i|we|you|one|someone|somebody|he|she|they|u)\b|how to\b|how i (?:can|could|should)\b|(?:best|easiest|quickest|fastest|simplest|surest|safest|cheapest|cleanest|most effective) (?:[a-z]+ ){0,2}(?:way|ways|method|methods|poison|weapon|tool|place|time|means|to|for)\b|ways? (?:to|i can|of)\b|steps? (?:to|for)\b|tips (?:for|on|to)\b|teach me\b|show me\b|tell me (?:how|the best|what|where)\b|help me\b|explain how\b|walk me through\b|give me\b|write (?:me )?(?:a |an )?(?:guide|plan|tutorial|script|program)\b|(?:can|could|would|will) you\b|i (?:want|wanna|need|plan|intend|mean|have|got|decided|am going|'m going|m going|am gonna|'m gonna|gonna|will|'ll|am about|'m about|am planning|'m planning|would like|'d like|am trying|'m trying|hope|wish i could)(?: to)?\b|we (?:want|need|plan|are going|'re going|will|'ll|should)(?: to)?\b|let'?s\b|where (?:can|do|could) (?:i|we|you) (?:buy|get|find|order)\b|what (?:is|'s|are) the (?:best|easiest|quickest|fastest|safest|surest)\b|what (?:should|would|can) i use\b|is there (?:a|any) way\b|any (?:tips|ideas|advice)\b|guide to\b|tutorial\b|instructions (?:for|to|on)\b|recipe for\b|should i\b)/;
+  /\b(?:how (?:do|can|could|would|should|might|does|did) (?:i|1|we|you|one|someone|somebody|he|she|they|u)\b|how to\b|how i (?:can|could|should)\b|(?:best|easiest|quickest|fastest|simplest|surest|safest|cheapest|cleanest|most effective) (?:[a-z]+ ){0,2}(?:way|ways|method|methods|poison|weapon|tool|place|time|means|to|for)\b|ways? (?:to|i can|of)\b|steps? (?:to|for)\b|tips (?:for|on|to)\b|teach me\b|show me\b|tell me (?:how|the best|what|where)\b|help me\b|explain how\b|walk me through\b|give me\b|write (?:me )?(?:a |an )?(?:guide|plan|tutorial|script|program)\b|(?:can|could|would|will) you\b|(?:i|1)(?: am|'m|m) (?:going|gonna|about|planning|trying|ready|determined)(?: to)?\b|(?:i|1)(?:'ll| will| shall| gonna) |(?:i|1)(?:'d| would) (?:like|love) to\b|(?:i|1) (?:really |just |seriously |finally )?(?:want|wanna|need|plan|intend|mean|have|got|decided|hope|wish i could)(?: to)?\b|we (?:want|need|plan|are going|'re going|will|'ll|should)(?: to)?\b|let'?s\b|where (?:can|do|could) (?:i|we|you) (?:buy|get|find|order)\b|what (?:is|'s|are) the (?:best|easiest|quickest|fastest|safest|surest)\b|what (?:should|would|can) i use\b|is there (?:a|any) way\b|any (?:tips|ideas|advice)\b|guide to\b|tutorial\b|instructions (?:for|to|on)\b|recipe for\b|should i\b)/;
 
 /** Getting away with it; implies intent whatever the other framing. */
 export const EVASION =
@@ -29,11 +29,11 @@ export const FICTION =
 
 /** Reporting, history, scholarship. */
 export const REPORTING =
-  /\b(?:reported|reports|reporting|according to|police said|police say|authorities|was (?:arrested|convicted|sentenced|charged|jailed|found guilty)|were (?:arrested|convicted|sentenced|charged|killed)|was killed|trial|court|jury|news|article|headline|history|historical|historian|historians|(?:in|during|since) (?:the )?(?:1[0-9]|20)[0-9]{2}s?|century|world war|the war|documentary|museum|biography|investigators|prosecutors|lawsuit|study|researchers|statistics|rates)\b/;
+  /\b(?:reported|reports|reporting|according to|police said|police say|authorities|was (?:arrested|convicted|sentenced|charged|jailed|found guilty)|were (?:arrested|convicted|sentenced|charged|killed)|was killed|trial|court|jury|news|article|headline|history|historical|historian|historians|(?:in|during|since) (?:the )?(?:1[0-9]|20)[0-9]{2}s?|century|world war|the war|documentary|museum|biography|investigators|prosecutors|lawsuit|study|researchers|statistics|rates|scientists|physicists|manhattan project|cold war|wwii|ww2|hiroshima|nagasaki|each year|per year)\b/;
 
 /** Protecting, detecting, reporting, supporting. */
 export const DEFENSIVE =
-  /\b(?:protect|protecting|protection|prevent|prevention|detect|detecting|spot|spotting|recogni[sz]e|identify|avoid being|avoid getting|report|defend|defen[cs]e|awareness|train|training|educate|teach (?:my |our )?(?:staff|employees|students|kids|team|users)|warning signs|signs of|red flags|what to do if|am i being|is someone|help (?:a |my )?(?:friend|sister|brother|partner|child|kid|son|daughter)|support|hotline|safe|safely|safety|secure|security team|security awareness|victim of|been hacked|got hacked|was hacked|hacked me|recover|remove|removal|get rid of (?:it|spyware|stalkerware|malware)|check (?:if|whether|for)|how do (?:scammers|hackers|attackers|criminals|they)|why do people)\b/;
+  /\b(?:protect|protecting|protection|prevent|prevention|detect|detecting|spot|spotting|recogni[sz]e|identify|avoid being|avoid getting|report|defend|defen[cs]e|awareness|train|training|educate|teach (?:my |our )?(?:staff|employees|students|kids|team|users)|warning signs|signs of|red flags|what to do if|am i being|is someone|help (?:a |my )?(?:friend|sister|brother|partner|child|kid|son|daughter)|support (?:her|him|them|a friend|my friend|someone|victims|survivors)|support group|support line|hotline|safe|safely|safety|secure|security team|security awareness|victim of|been hacked|got hacked|was hacked|hacked me|recover|remove|removal|get rid of (?:it|spyware|stalkerware|malware)|check (?:if|whether|for)|how do (?:scammers|hackers|attackers|criminals|they)|why do people)\b/;
 
 /** Permission or ownership that makes access legitimate. */
 export const LEGITIMATE =
@@ -72,6 +72,8 @@ export interface FramingInput {
   /** The matched phrase starts with a verb in its base form (an imperative if first in the sentence). */
   baseVerb: boolean;
   assistant: boolean;
+  /** Permission and ownership matter for access and consent, not for weapons or violence. */
+  permissionMatters: boolean;
   fiction: boolean;
   reporting: boolean;
 }
@@ -100,13 +102,14 @@ export function frame(x: FramingInput): Framing {
   };
   if (negated) consider(0.3, 'negated');
   if (!evasion) {
-    if (LEGITIMATE.test(window)) consider(0.3, 'permission or own property');
+    if (x.permissionMatters && LEGITIMATE.test(window)) consider(0.3, 'permission or own property');
     if (DEFENSIVE.test(window) && !/\b(?:help me|i want|i need)\b/.test(before.slice(-25))) {
       consider(0.4, 'defensive or educational framing');
     }
     if (!operational) {
       if (x.fiction) consider(0.5, 'fiction framing');
-      if (x.reporting) consider(0.5, 'reporting framing');
+      // Reporting describes what happened; a request or a plan is not reporting.
+      if (x.reporting && !intent) consider(0.5, 'reporting framing');
     }
   }
   const out: Framing = { intent, evasion, negated, operational, secrecy, mitigation };

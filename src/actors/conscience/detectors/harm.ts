@@ -69,8 +69,12 @@ const CODE =
 const GAME_OBJECTS =
   /\b(?:process|processes|task|tasks|job|jobs|thread|threads|server|container|containers|pod|pods|weeds?|bugs?|pests?|ants|cockroach(?:es)?|mosquito(?:es)?|zombies?|monsters?|enemies|enemy|mobs?|bosses|dragons?|orcs?|goblins?|creepers|lights|engine|tabs?|apps?|services?|daemons?|germs|bacteria|virus(?:es)?|plants?|fish|lice|fleas|mice|rats|flies|wasps)\b/;
 
+/** Idioms whose literal reading is violent. */
+const IDIOMS = /^(?:kill|killing|kills) two birds\b/;
+
 /** The object is really a person: not a modifier ("child process"), not a possessive ("her feelings"). */
 function personObject(m: RegExpExecArray, text: string): boolean {
+  if (IDIOMS.test(m[0])) return false;
   const t = m.groups?.['t'];
   if (t === undefined) return true;
   const after = m.index + m[0].length;
@@ -190,6 +194,14 @@ const BASE_FORMS = new Set([
   'commit',
   'file',
   'cheat',
+  'pretend',
+  'pose',
+  'pass',
+  'masquerade',
+  'spoof',
+  'compose',
+  'leave',
+  'dos',
 ]);
 
 function verbAccept(m: RegExpExecArray, text: string): boolean {
@@ -754,7 +766,7 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'self-harm',
     re: rx(
-      "(?:painless|painlessly|easiest|quickest|fastest|surest|best|quietest|peaceful) (?:way|ways|method|methods) (?:to|of) (?:die|dying|suicide|end (?:my|your|one's|a) life|kill (?:myself|yourself|oneself))|how (?:many|much) (?:[a-z0-9]+ ){0,3}(?:would|will|does it take to|do i need to|to) (?:die|overdose|od|kill (?:me|myself|a person|you))|(?:jump|jumping) off (?:a|the) (?:bridge|building|roof|cliff) (?:to|and) die",
+      "(?:painless|painlessly|easiest|quickest|fastest|surest|best|quietest|peaceful) (?:way|ways|method|methods) (?:to|of) (?:die|dying|suicide|end (?:my|your|one's|a) life|kill (?:myself|yourself|oneself))|how (?:many|much) (?:[a-z0-9]+ ){0,2}(?:pills?|tablets?|capsules?|mg|milligrams|grams|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|xanax|painkillers|sleeping pills|of (?:[a-z]+ ){0,2}?)(?:[a-z0-9']+ ){0,5}?(?:to|and) (?:die|overdose|od|kill (?:me|myself|a person|you))|(?:jump|jumping) off (?:a|the) (?:bridge|building|roof|cliff) (?:to|and) die",
     ),
     base: 0.85,
     intent: 0.92,
@@ -819,14 +831,20 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'hacking',
     re: rx(
-      `(?:ddos|ddosing|dos|dosing|take down|taking down|knock (?:[a-z]+ )?offline|crash|crashing|flood|flooding) (?:${OTHERS}|a|an|the) (?:[a-z-]+ )?(?:website|site|server|servers|network|stream|game server|discord server|wifi)`,
+      "(?:ddos|ddosing|dos|dosing|flood|flooding) (?:[a-z'-]+ ){0,2}(?:website|site|server|servers|network|stream|game server|discord server|wifi|ip|router)",
+    ),
+    base: 0.45,
+    intent: 0.88,
+    why: 'denial of service',
+  },
+  {
+    detector: 'hacking',
+    re: rx(
+      `(?:take down|taking down|knock (?:[a-z]+ )?offline|crash|crashing) ${OTHERS} (?:[a-z-]+ )?(?:website|site|server|servers|network|stream|game server|discord server|wifi)`,
     ),
     base: 0.35,
     intent: 0.85,
     why: 'denial of service against others',
-    accept: (m) =>
-      /^(?:ddos|dos)/.test(m[0]) ||
-      !/^(?:take|taking|knock|crash|crashing|flood|flooding) (?:a|an|the) /.test(m[0]),
   },
   {
     detector: 'hacking',
@@ -916,7 +934,7 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'deception',
     re: rx(
-      '(?:avoid|bypass|evade|beat|fool|get past|pass|trick|get around|circumvent|avoiding|bypassing|evading|beating|fooling) (?:the )?(?:[a-z]+ )?(?:plagiarism|ai|turnitin|gptzero|copyleaks|ai-detection|ai detection|ai content) (?:detection|detector|detectors|checker|checkers|check|checks|checking|scanner|scanners)',
+      "(?:avoid|bypass|evade|beat|fool|(?:get|sneak|slip) (?:[a-z'-]+ ){0,3}past|pass|trick|get around|circumvent|avoiding|bypassing|evading|beating|fooling) (?:the )?(?:[a-z]+ )?(?:(?:plagiarism|ai|turnitin|gptzero|copyleaks|ai-detection|ai detection|ai content) (?:detection|detector|detectors|checker|checkers|check|checks|checking|scanner|scanners)|turnitin|gptzero|copyleaks)",
     ),
     base: 0.5,
     intent: 0.85,
@@ -1054,6 +1072,8 @@ export function detectHarm(input: HarmInput): Hit[] {
         end,
         baseVerb: BASE_FORMS.has(first) || first === 'secretly' || first === 'covertly',
         assistant,
+        permissionMatters:
+          rule.detector === 'hacking' || rule.detector === 'consent' || rule.detector === 'deception',
         fiction,
         reporting,
       });

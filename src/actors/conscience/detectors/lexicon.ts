@@ -190,6 +190,18 @@ export const NON_PERSON_HEADS = [
   'stats',
   'character',
   'avatar',
+  'pool',
+  'pools',
+  'queue',
+  'queues',
+  'bee',
+  'bees',
+  'ant',
+  'ants',
+  'mode',
+  'agent',
+  'agents',
+  'sprite',
 ];
 
 /** Words after which an object pronoun is still an object ("kill him now", not "hurt her feelings"). */
