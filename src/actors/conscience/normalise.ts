@@ -55,15 +55,30 @@ export const LIGHT: Readonly<NormaliseOptions> = Object.freeze({
 
 class Units {
   c: string[] = [];
-  s: number[] = [];
-  e: number[] = [];
-  push(c: string, s: number, e: number): void {
-    this.c.push(c);
-    this.s.push(s);
-    this.e.push(e);
+  s: Uint32Array;
+  e: Uint32Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.s = new Uint32Array(Math.max(16, capacity));
+    this.e = new Uint32Array(Math.max(16, capacity));
   }
-  get length(): number {
-    return this.c.length;
+  push(c: string, s: number, e: number): void {
+    if (this.length === this.s.length) {
+      const s2 = new Uint32Array(this.length * 2);
+      const e2 = new Uint32Array(this.length * 2);
+      s2.set(this.s);
+      e2.set(this.e);
+      this.s = s2;
+      this.e = e2;
+    }
+    this.c.push(c);
+    this.s[this.length] = s;
+    this.e[this.length] = e;
+    this.length++;
+  }
+  pop(): void {
+    this.c.pop();
+    this.length--;
   }
 }
 
@@ -72,7 +87,7 @@ const MARKS = /\p{M}/gu;
 const SPACE = /^\s$/u;
 
 function fold(text: string, caseFold: boolean, confusables: boolean): Units {
-  const u = new Units();
+  const u = new Units(text.length + 8);
   let i = 0;
   while (i < text.length) {
     const cp = text.codePointAt(i)!;
@@ -193,7 +208,7 @@ function joinSpaced(u: Units, vocabulary: ReadonlySet<string> | undefined): Unit
     segs.push({ from: i, to: j, word: w });
     i = j;
   }
-  const out = new Units();
+  const out = new Units(u.length + 8);
   const copy = (from: number, to: number): void => {
     for (let k = from; k < to; k++) out.push(u.c[k]!, u.s[k]!, u.e[k]!);
   };
@@ -343,7 +358,7 @@ function decodeWords(
   u: Units,
   opts: { leet: boolean; repeats: boolean; vocabulary?: ReadonlySet<string> },
 ): Units {
-  const out = new Units();
+  const out = new Units(u.length + 8);
   const isTokenChar = (c: string): boolean => isWordish(c) || (opts.leet && c in LEET);
   let i = 0;
   let lastSpace = true;
@@ -362,7 +377,18 @@ function decodeWords(
       continue;
     }
     let j = i + 1;
-    while (j < u.length && isTokenChar(u.c[j]!)) j++;
+    let plain = isLetter(c);
+    while (j < u.length && isTokenChar(u.c[j]!)) {
+      const cj = u.c[j]!;
+      if (!isLetter(cj) || cj === u.c[j - 1]) plain = false;
+      j++;
+    }
+    // Most words are plain letters without a doubled letter: nothing to decode.
+    if (plain) {
+      for (let k = i; k < j; k++) out.push(u.c[k]!, u.s[k]!, u.e[k]!);
+      i = j;
+      continue;
+    }
     const chars = u.c.slice(i, j);
     let hasLetter = false;
     let lastAlnum = -1;
@@ -393,9 +419,7 @@ function decodeWords(
   }
   // A trailing space maps to real text but carries nothing.
   if (out.length > 0 && out.c[out.length - 1] === ' ') {
-    out.c.pop();
-    out.s.pop();
-    out.e.pop();
+    out.pop();
   }
   return out;
 }
@@ -416,7 +440,7 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
       ...(options.vocabulary ? { vocabulary: options.vocabulary } : {}),
     });
   }
-  return { original: text, text: u.c.join(''), starts: Uint32Array.from(u.s), ends: Uint32Array.from(u.e) };
+  return { original: text, text: u.c.join(''), starts: u.s.slice(0, u.length), ends: u.e.slice(0, u.length) };
 }
 
 /** The original range behind the normalised range `[start, end)`; empty ranges map to empty ranges. */
