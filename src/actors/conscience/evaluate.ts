@@ -12,8 +12,9 @@
  *   highest principle score.
  *
  * Context: `role: 'assistant'` (the message is model output) makes privacy stricter: every PII or
- * secret hit scoring ≥ 0.4 has its remaining doubt halved (s → 1 − (1 − s)/2), so a bare phone number
- * (0.6) that a user may share about themselves flags when the assistant produces it. For the phrase
+ * secret hit scoring ≥ 0.4 has its remaining doubt halved (s → 1 − (1 − s)/2), so a bare number that
+ * looks like a phone number (0.5; weighted 0.45, allowed) flags when the assistant produces it (0.75;
+ * weighted 0.675). Low-scoring hits (documentation domains, fictional number ranges) stay low. For the phrase
  * detectors, instruction-shaped output ("Step 1", "you will need") counts as intent. Other context
  * fields are ignored.
  *

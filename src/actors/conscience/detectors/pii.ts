@@ -169,7 +169,7 @@ const RESERVED_DOMAIN =
   /@(?:[A-Za-z0-9-]+\.)*(?:example\.(?:com|org|net)|[A-Za-z0-9-]+\.(?:test|example|invalid|localhost))$/i;
 
 const PHONE =
-  /(?<![\w+-])(?:\+[1-9][0-9]{0,2}[ .-]?(?:\(0?[0-9]{1,4}\)[ .-]?)?[0-9]{1,4}(?:[ .-]?[0-9]{2,4}){1,4}|\(?[2-9][0-9]{2}\)?[ .-][0-9]{3}[ .-][0-9]{4}|\([2-9][0-9]{2}\)[0-9]{3}-[0-9]{4}|0[1-9][0-9]{2,3} ?[0-9]{3} ?[0-9]{3,4}|07[0-9]{3} ?[0-9]{6})(?![\w-])/g;
+  /(?<![\w+-])(?:\+[1-9][0-9]{0,2}[ .-]?(?:\(0?[0-9]{1,4}\)[ .-]?)?[0-9]{1,4}(?:[ .-]?[0-9]{2,4}){1,4}|\(?[2-9][0-9]{2}\)?[ .-][0-9]{3}[ .-][0-9]{4}|\([2-9][0-9]{2}\)[0-9]{3}-[0-9]{4}|0[1-9][0-9]{1,3} ?[0-9]{3,4} ?[0-9]{3,4}|07[0-9]{3} ?[0-9]{6})(?![\w-])/g;
 const PHONE_CUE =
   /\b(?:call|phone|tel|telephone|mobile|cell|whatsapp|text me|sms|number|reach me|ring|contact|fax)\b/i;
 
@@ -291,7 +291,7 @@ export function detectPii(norm: Normalised, only?: ReadonlySet<PrivacyDetectorId
       // NANP 555-0100..0199 is reserved for fiction.
       const fictional = /(?:^|[^0-9])555[ .-]?01[0-9]{2}$/.test(m[0]);
       const cue = cueBefore(text, s, PHONE_CUE);
-      const score = fictional ? 0.3 : cue || m[0].startsWith('+') ? 0.8 : 0.6;
+      const score = fictional ? 0.3 : cue || m[0].startsWith('+') ? 0.8 : 0.5;
       hits.push(
         hit(
           norm,
