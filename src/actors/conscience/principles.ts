@@ -76,8 +76,9 @@ export interface RuleProblem {
 const FIELDS = new Set(['name', 'description', 'weight', 'detectors', 'action', 'enabled']);
 
 /**
- * Every problem with a candidate rule, not just the first. With `partial`, missing fields are
- * allowed (an update), but present fields must still be valid and at least one must be present.
+ * Every problem with a candidate rule, not just the first. With `partial` (an update), missing fields
+ * are allowed and the name may not be given, but present fields must still be valid and at least one
+ * must be present.
  */
 export function validateRule(value: unknown, options: { partial?: boolean } = {}): RuleProblem[] {
   const problems: RuleProblem[] = [];
@@ -91,13 +92,15 @@ export function validateRule(value: unknown, options: { partial?: boolean } = {}
   const r = value as Record<string, unknown>;
   const partial = options.partial ?? false;
   for (const key of Object.keys(r)) if (!FIELDS.has(key)) add(`/${key}`, 'is not an accepted field');
+  // An update addresses a rule by name; renaming would orphan stored references to it.
+  if (partial && r['name'] !== undefined) add('/name', 'cannot be changed by an update');
   const present = (k: string): boolean => r[k] !== undefined;
   if (partial && ![...FIELDS].some(present)) add('/', 'must change at least one field');
   if (!partial) {
     for (const k of ['name', 'description', 'weight', 'detectors', 'action'])
       if (!present(k)) add(`/${k}`, 'is required');
   }
-  if (present('name')) {
+  if (present('name') && !partial) {
     const n = r['name'];
     if (typeof n !== 'string') add('/name', 'must be a string');
     else if (n.length === 0 || n.length > MAX_RULE_NAME)
