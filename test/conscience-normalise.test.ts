@@ -33,6 +33,10 @@ test('leetspeak decodes inside words that contain letters, and only there', () =
   assert.equal(fold('kill -9 1234'), 'kill -9 1234', 'numbers without letters are left alone');
   assert.equal(fold('wow!'), 'wow!', 'trailing punctuation is not a letter');
   assert.equal(fold('costs $50'), 'costs $50');
+  assert.equal(
+    fold('enable 2fa, print in 3d at 5pm on the 3rd'),
+    'enable 2fa, print in 3d at 5pm on the 3rd',
+  );
 });
 
 test('spaced and punctuated letters join; wide gaps and vocabulary split words', () => {
@@ -51,6 +55,7 @@ test('repeated letters shorten, keeping real double letters', () => {
   assert.equal(fold('sooooo good'), 'so good');
   assert.equal(fold('bomb'), 'bomb');
   assert.equal(fold('all good'), 'all good');
+  assert.equal(fold('getting swimming'), 'getting swimming', 'a suffix match does not drop a real double');
 });
 
 test('the light view keeps values intact', () => {

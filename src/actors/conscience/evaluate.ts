@@ -208,7 +208,6 @@ async function ask(judge: Judge, text: string, rule: PrincipleRule, timeoutMs: n
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`judge timed out after ${timeoutMs} ms`)), timeoutMs);
-    timer.unref?.();
   });
   try {
     const v = await Promise.race([judge(text, rule), timeout]);

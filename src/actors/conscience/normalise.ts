@@ -282,6 +282,10 @@ function joinSpaced(u: Units, vocabulary: ReadonlySet<string> | undefined): Unit
   return out;
 }
 
+/** Words where digits are digits: quantities with units, ordinals, and common technical names. */
+const NOT_LEET =
+  /^(?:[0-9]+(?:st|nd|rd|th|s|am|pm|k|m|b|g|gb|mb|kb|tb|x|h|hr|hrs|d|mg|ml|kg|km|cm|mm|min|mins|px|fps|hz|khz|mhz|ghz|v|w|kw|mph|kph|yo|c|f|p|ish)|2fa|3d|c4|mp3|mp4|p2p|b2b|b2c|0day|4chan|w3c|h264|x86|x64|ipv4|ipv6|sha1|sha256|md5|utf8|utf-8|i18n|k8s|a11y|l10n|ps4|ps5|covid19|u2f|s3|ec2|m1|m2|4x4|3g|4g|5g|web3|y2k)$/;
+
 const MAX_AMBIGUOUS = 3;
 const MAX_RUNS = 4;
 
@@ -328,6 +332,9 @@ function resolveWord(
     return { runs, keep };
   };
   if (vocabulary === undefined) return fallback(base);
+  const plain =
+    chars.every((c, k) => !(leet && convertible[k] && LEET[c] !== undefined)) &&
+    runsOf(base).every((r) => r.to - r.from < 3);
   for (let mask = 0; mask < 1 << ambiguous.length; mask++) {
     const mapped = [...base];
     ambiguous.forEach((k, bit) => {
@@ -348,7 +355,11 @@ function resolveWord(
       runs.forEach((r, idx) => {
         word += r.ch.repeat(keep[idx]!);
       });
-      if (inVocabulary(word, vocabulary)) return { runs, keep };
+      // A plain word with a real double letter ("getting") must not lose it to a suffix match
+      // ("get" + "ing"): without other signs of obfuscation only an exact word justifies a change.
+      const changed = keep.some((k, idx) => k < runs[idx]!.to - runs[idx]!.from);
+      const ok = changed && plain ? vocabulary.has(word) : inVocabulary(word, vocabulary);
+      if (ok) return { runs, keep };
     }
   }
   return fallback(base);
@@ -396,7 +407,7 @@ function decodeWords(
       if (isLetter(chars[k]!)) hasLetter = true;
       if (isLetter(chars[k]!) || isDigit(chars[k]!)) lastAlnum = k;
     }
-    const needsWork = hasLetter && (opts.leet || opts.repeats);
+    const needsWork = hasLetter && (opts.leet || opts.repeats) && !NOT_LEET.test(chars.join(''));
     if (!needsWork) {
       for (let k = i; k < j; k++) out.push(u.c[k]!, u.s[k]!, u.e[k]!);
       i = j;
