@@ -88,6 +88,7 @@ test('emails and phone numbers', () => {
     '020 7946 0958',
   ]);
   assert.deepEqual(hitsOf('released 2024-03-15, version 10.2.3', 'pii-phone'), []);
+  assert.deepEqual(hitsOf('clone git@github.com:org/repo.git', 'pii-email'), [], 'an SCP-style remote');
   const reserved = runDetectors('contact user@example.com').find((h) => h.detector === 'pii-email');
   assert.ok(reserved && reserved.score < 0.5, 'RFC 2606 domains score low');
 });
@@ -105,6 +106,9 @@ test('API keys and secrets by prefix and entropy', () => {
   assert.deepEqual(hitsOf('api_key=YOUR_API_KEY_GOES_HERE', 'secrets'), [], 'placeholder');
   assert.deepEqual(hitsOf('sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'secrets'), [], 'low entropy');
   assert.deepEqual(hitsOf('token: aaaaaaaaaaaaaaaaaaaaaaaa', 'secrets'), []);
+  assert.deepEqual(hitsOf('secret: process.env.CONSUMER_SECRET', 'secrets'), [], 'code naming a secret');
+  assert.deepEqual(hitsOf('password=dbpassword', 'secrets'), [], 'one kind of character');
+  assert.deepEqual(hitsOf('password=Tr0ub4dor&3x', 'secrets'), ['Tr0ub4dor&3x']);
   assert.ok(shannonEntropy('abcd') === 2 && shannonEntropy('aaaa') === 0);
 });
 

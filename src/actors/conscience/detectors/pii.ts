@@ -210,6 +210,8 @@ export function detectPii(norm: Normalised, only?: ReadonlySet<PrivacyDetectorId
     for (const m of text.matchAll(EMAIL)) {
       const s = m.index;
       const e = s + m[0].length;
+      // user@host:path is an SCP-style remote (git@github.com:org/repo.git), not a mailbox.
+      if (text[e] === ':' && /^[\w~./-]/.test(text[e + 1] ?? '')) continue;
       const reserved = RESERVED_DOMAIN.test(m[0]);
       hits.push(
         hit(

@@ -87,6 +87,11 @@ export function detectSecrets(norm: Normalised): Hit[] {
     const minEntropy = isPassword ? 2.5 : 3.5;
     if (value.length < minLength || shannonEntropy(value) < minEntropy) continue;
     if (/^(?:x+|\*+|\.+|your[_-]?\w*|changeme|placeholder|redacted|example\w*)$/i.test(value)) continue;
+    // Code that names a secret is not the secret: process.env.API_KEY, settings.apiKey.
+    if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value) || /^\$/.test(value)) continue;
+    const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((c) => c.test(value)).length;
+    // Random keys mix letters and digits; human passwords mix at least two kinds of character.
+    if (isPassword ? classes < 2 : !(/[0-9]/.test(value) && /[A-Za-z]/.test(value))) continue;
     hits.push({
       detector: 'secrets',
       span: toOriginalSpan(norm, s, e),
