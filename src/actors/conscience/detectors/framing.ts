@@ -10,7 +10,7 @@ export const INTENT =
 
 /** Getting away with it; implies intent whatever the other framing. */
 export const EVASION =
-  /\b(?:without (?:getting caught|being (?:caught|detected|seen|noticed|traced|found)|anyone (?:knowing|noticing|finding out|seeing)|a trace|leaving (?:a |any )?(?:trace|traces|evidence|marks|fingerprints))|undetect(?:ed|able)|untraceable|(?:get|got|getting) away with|cover (?:it |this |that )?up|(?:avoid|avoiding|avoids|evade|evading|evades|bypass|bypassing|bypasses) (?:detection|getting caught|the police|the cops|antivirus|anti-virus|av|edr|defender|forensics)|no one (?:will|would|can|could) (?:ever )?(?:know|find out|notice|tell|trace)|look like (?:an accident|natural causes|a suicide)|fud)\b/;
+  /\b(?:without (?:getting caught|being (?:caught|detected|seen|noticed|traced|found)|anyone (?:knowing|noticing|finding out|seeing)|a trace|leaving (?:a |any )?(?:trace|traces|evidence|marks|fingerprints))|undetect(?:ed|able)|untraceable|(?:get|got|getting) away with|cover (?:it |this |that )?up|(?:avoid|avoiding|avoids|evade|evading|evades|bypass|bypassing|bypasses) (?:detection|getting caught|the police|the cops|antivirus|anti-virus|av|edr|defender|forensics)|no one (?:will|would|can|could) (?:ever )?(?:know|find out|notice|tell|trace)|(?:look|looks|seem|seems) like (?:an accident|natural causes|a suicide|an overdose|(?:she|he|they) (?:fell|slipped|tripped|did it|killed (?:herself|himself|themselves)|overdosed))|(?:show|shows|showing) up (?:in|on) (?:an |a )?(?:autopsy|tox screen|toxicology|drug test)|fud)\b/;
 
 /** Secrecy or absent consent about what is done to another person. */
 export const SECRECY =
@@ -37,7 +37,7 @@ export const DEFENSIVE =
 
 /** Permission or ownership that makes access legitimate. */
 export const LEGITIMATE =
-  /\b(?:with (?:her|his|their|my [a-z-]+'s|the owner's) (?:permission|consent|agreement)|(?:they|she|he) (?:agreed|consented|knows)|passed away|died|deceased|executor|estate|authori[sz]ed|authori[sz]ation|my own|pentest|pen test|penetration test|bug bounty|ctf|capture the flag|homelab|home lab|simulation|simulated|drill|test our|our own|in a lab|sandbox)\b/;
+  /\b(?:with (?:her|his|their|my [a-z-]+'s|the owner's) (?:permission|consent|agreement)|(?:they|she|he) (?:agreed|consented|knows)|passed away|died|deceased|my late|executor|estate|authori[sz]ed|authori[sz]ation|my own|pentest|pen test|penetration test|bug bounty|ctf|capture the flag|homelab|home lab|simulation|simulated|drill|test our|our own|in a lab|sandbox)\b/;
 
 export const ASSISTANT_INSTRUCTIONS =
   /\b(?:step (?:1|one)|first,? (?:you|get|take|mix|buy|obtain|gather)|you(?:'ll| will) need|here's how|here is how|to do this,|follow these steps)\b/;

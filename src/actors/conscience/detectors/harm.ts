@@ -737,6 +737,45 @@ const RULES: readonly PhraseRule[] = [
     intent: 0.9,
     why: 'concealing a killing',
   },
+  {
+    detector: 'violence',
+    re: rx(
+      `(?:run|running|ran|beat|beating|push|pushing|shove|shoving|throw|throwing) ${PERSON_TARGET} (?:over|up|down|off|out of|in front of|into|from)`,
+    ),
+    base: 0.45,
+    intent: 0.9,
+    why: 'violence against a person',
+    accept: (m, text) => {
+      // "run my kids over to school", "push him up the rankings", "throw her a party": not violence.
+      const pairs =
+        /^(?:run|running|ran) .* over$|^(?:beat|beating) .* up$|^(?:push|pushing|shove|shoving|throw|throwing) .* (?:down|off|out of|in front of|into|from)$/;
+      if (!pairs.test(m[0])) return false;
+      const next = nextWord(text, m.index + m[0].length);
+      if (m[0].endsWith(' into') && next.endsWith('ing')) return false;
+      return (
+        !['to', 'the', 'for', 'at', 'on'].includes(next) ||
+        /(?:down|off|out of|in front of|into|from)$/.test(m[0])
+      );
+    },
+  },
+  {
+    detector: 'violence',
+    re: rx(
+      `(?:dose|amount|how much|how many|quantity) (?:[a-z0-9']+ ){0,5}(?:would|will|could|to|it takes to|does it take to|needed to|is needed to) (?:kill|knock out|incapacitate|paralyse|paralyze|sedate) ${PERSON_TARGET}`,
+    ),
+    base: 0.5,
+    intent: 0.9,
+    why: 'lethal dose for another person',
+  },
+  {
+    detector: 'violence',
+    re: rx(
+      `(?:drug|drugging|spike|spiking|roofie|roofying|lace|lacing|poison|poisoning) (?:${OTHERS}|a|the) (?:[a-z-]+ )?(?:drink|drinks|food|coffee|tea|wine|beer|cocktail|meal|water)|(?:slip|slipping|put|putting) (?:something|a pill|pills|drugs|a roofie|ghb|rohypnol|sleeping pills|poison) (?:in|into) (?:${OTHERS}|a|the) (?:[a-z-]+ )?(?:drink|drinks|food|coffee|tea|wine|beer|cocktail|meal|water)|(?:drug|drugging|roofie) ${PERSON_TARGET}`,
+    ),
+    base: 0.5,
+    intent: 0.92,
+    why: 'drugging someone',
+  },
   // Self-harm: first person only; third-person concern is not a hit.
   {
     detector: 'self-harm',
@@ -766,13 +805,22 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'self-harm',
     re: rx(
-      "(?:painless|painlessly|easiest|quickest|fastest|surest|best|quietest|peaceful) (?:way|ways|method|methods) (?:to|of) (?:die|dying|suicide|end (?:my|your|one's|a) life|kill (?:myself|yourself|oneself))|how (?:many|much) (?:[a-z0-9]+ ){0,2}(?:pills?|tablets?|capsules?|mg|milligrams|grams|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|xanax|painkillers|sleeping pills|of (?:[a-z]+ ){0,2}?)(?:[a-z0-9']+ ){0,5}?(?:to|and) (?:die|overdose|od|kill (?:me|myself|a person|you))|(?:jump|jumping) off (?:a|the) (?:bridge|building|roof|cliff) (?:to|and) die",
+      "(?:painless|painlessly|easiest|quickest|fastest|surest|best|quietest|peaceful) (?:way|ways|method|methods) (?:to|of) (?:die(?![-a-z])|dying|suicide|end (?:my|your|one's|a) life|kill (?:myself|yourself|oneself))|how (?:many|much) (?:[a-z0-9]+ ){0,2}(?:pills?|tablets?|capsules?|mg|milligrams|grams|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|xanax|painkillers|sleeping pills|of (?:[a-z]+ ){0,2}?)(?:[a-z0-9']+ ){0,5}?(?:to|and) (?:die|overdose|od|kill (?:me|myself|a person|you))|(?:jump|jumping) off (?:a|the) (?:bridge|building|roof|cliff) (?:to|and) die",
     ),
     base: 0.85,
     intent: 0.92,
     why: 'suicide method',
   },
   // Weapons: making or obtaining one, not mentioning one.
+  {
+    detector: 'weapons',
+    re: rx(
+      `(?:recipe|recipes|formula|ingredients|instructions|blueprints?|schematics?|plans|guide|tutorial|materials) (?:for|to make|to build|of|needed for) (?:a |an |some |the )?(?:homemade |diy |working )?${alt([...WEAPONS, ...AGENTS])}`,
+    ),
+    base: 0.7,
+    intent: 0.95,
+    why: 'weapon instructions',
+  },
   {
     detector: 'weapons',
     re: rx(
@@ -877,6 +925,17 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'deception',
     re: rx(
+      `(?:write|draft|create|make|send|generate|compose|writing|drafting|creating|sending) (?:me )?(?:a |an )?(?:[a-z]+ ){0,2}(?:email|e-mail|emails|text|texts|sms|message|messages|letter|call script|voicemail) (?:[a-z]+ ){0,2}(?:from|pretending to be|posing as|as if (?:it's |it is |it were |it was )?from|that looks like it(?:'s| is) from|impersonating|appearing to come from|in the name of) (?:the |a |an |my |your |our )?(?:[a-z-]+ )?${alt(IMPERSONATED)}`,
+    ),
+    base: 0.4,
+    intent: 0.5,
+    cue: /\b(?:click (?:the|this|a) link|verify (?:your|their|his|her) (?:account|identity|password|details)|tax refund|refund|owe|owes|overdue|gift cards?|wire|urgent|urgently|suspended|locked|login details|bank details|card details|password|pin|security code|one-time code|redelivery fee|fee|fine|arrest warrant|prize|won)\b/,
+    cueScore: 0.85,
+    why: 'message impersonating an organisation to extract money or credentials',
+  },
+  {
+    detector: 'deception',
+    re: rx(
       `(?:impersonat(?:e|ing)|pose as|posing as|pass (?:myself |yourself |himself |herself )?off as|passing (?:myself |yourself )?off as|masquerad(?:e|ing) as|spoof(?:ing)?) (?:a |an |the |my |his |her |their |someone's |a real )?(?:[a-z-]+ )?${alt(IMPERSONATED)}`,
     ),
     base: 0.5,
@@ -950,6 +1009,19 @@ const RULES: readonly PhraseRule[] = [
     why: 'financial fraud',
   },
   // Consent.
+  {
+    detector: 'consent',
+    re: rx(
+      '(?:convince|convincing|persuade|persuading|get|getting|groom|grooming|trick|tricking|pressure|pressuring|manipulate|manipulating|talk|talking) (?:a |an |this |that |some |random |young )(?:[0-9]{1,2}[- ](?:year|yr)[- ]old|minor|underage (?:girl|boy|kid|teen)|child|kid|little girl|little boy|young girl|young boy|girl|boy|teen|teenager)s? (?:[a-z]+ ){0,3}(?:to|into) (?:send|sending|share|sharing|take|taking|show|showing) (?:me )?(?:[a-z]+ ){0,2}(?:pictures|photos|pics|selfies|videos?|nudes|images)|(?:convince|persuade|get|groom|trick|pressure|manipulate) (?:a |an |this |that |some |random |young )(?:[0-9]{1,2}[- ](?:year|yr)[- ]old|minor|child|kid|girl|boy|teen|teenager) (?:[a-z]+ ){0,3}(?:to|into) (?:meet|meeting) (?:me|up)',
+    ),
+    base: 0.85,
+    intent: 0.95,
+    why: 'sexual exploitation of a minor',
+    accept: (m) => {
+      const age = /([0-9]{1,2})[- ](?:year|yr)[- ]old/.exec(m[0]);
+      return age === null || Number(age[1]) < 18;
+    },
+  },
   {
     detector: 'consent',
     re: rx(
@@ -1029,7 +1101,7 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'consent',
     re: rx(
-      `(?:find|finding|get|look up|dig up|track down|figure out|work out) (?:out )?(?:where (?:she|he|they|my ex|${DET} (?:[a-z-]+ )?${PERSON}) (?:lives|works|live|work|is staying|is living|moved|goes to school)|(?:her|his|their|someone's|[a-z-]+'s) (?:home |real |current |new |exact )?(?:address|home address|real name|location|workplace|phone number))`,
+      `(?:find|finding|get|look up|dig up|track down|figure out|work out) (?:out )?(?:where (?:she|he|they|my ex|${DET} (?:[a-z-]+ )?${PERSON}) (?:lives|works|live|work|is staying|is living|moved|goes to school)|(?:her|his|their|someone's|(?:(?:my|the|a|his|her|their) )?[a-z-]+'s) (?:home |real |current |new |exact )?(?:address|home address|real name|location|workplace|phone number))`,
     ),
     base: 0.35,
     intent: 0.6,
