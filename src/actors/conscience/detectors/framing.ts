@@ -27,6 +27,13 @@ const NEGATION =
 export const FICTION =
   /\b(?:novel|novels|story|stories|short story|screenplay|script for (?:a|my) (?:play|film|movie)|fiction|fictional|character|characters|villain|protagonist|antagonist|plot|chapter|fanfic|fan fiction|episode|movie|film|book|play|poem|thriller|mystery|whodunit|detective|dnd|d&d|dungeons|campaign|game|video game|level|quest|npc|boss fight|minecraft|skyrim|elden ring|fortnite|roleplay|role-play|comedy|sketch|parody|satire|hamlet|macbeth|shakespeare|opera|tv show|series|season|anime|manga|comic|lyrics|song)\b/;
 
+/**
+ * Hypotheticals are a common way to ask for the real thing, so they weaken a hit less than fiction:
+ * a confident request becomes a flag for review rather than an allow.
+ */
+export const HYPOTHETICAL =
+  /\b(?:hypothetical|hypothetically|in theory|theoretically|what if|imagine|suppose|purely academic|thought experiment|just curious|out of curiosity|asking for a friend)\b/;
+
 /** Reporting, history, scholarship. */
 export const REPORTING =
   /\b(?:reported|reports|reporting|according to|police said|police say|authorities|was (?:arrested|convicted|sentenced|charged|jailed|found guilty)|were (?:arrested|convicted|sentenced|charged|killed)|was killed|trial|court|jury|news|article|headline|history|historical|historian|historians|(?:in|during|since) (?:the )?(?:1[0-9]|20)[0-9]{2}s?|century|world war|the war|documentary|museum|biography|investigators|prosecutors|lawsuit|study|researchers|statistics|rates|scientists|physicists|manhattan project|cold war|wwii|ww2|hiroshima|nagasaki|each year|per year)\b/;
@@ -108,6 +115,7 @@ export function frame(x: FramingInput): Framing {
     }
     if (!operational) {
       if (x.fiction) consider(0.5, 'fiction framing');
+      if (HYPOTHETICAL.test(window)) consider(0.7, 'hypothetical framing');
       // Reporting describes what happened; a request or a plan is not reporting.
       if (x.reporting && !intent) consider(0.5, 'reporting framing');
     }

@@ -11,9 +11,10 @@
  *   an imperative request; at least 0.95 when it is also about escaping detection.
  * - rules with a `cue` (secrecy, absent consent) score `cueScore` when the cue is in the sentence.
  * - then the smallest applicable mitigation multiplies the score: negation ×0.3, permission or own
- *   property ×0.3, defensive or educational framing ×0.4, fiction or reporting ×0.5. Evasion cancels
- *   every mitigation but negation; operational detail ("step by step", "exact amounts") cancels fiction
- *   and reporting.
+ *   property ×0.3, defensive or educational framing ×0.4, fiction or reporting ×0.5, hypothetical
+ *   ×0.7 (so a confident request still flags). Evasion cancels every mitigation but negation;
+ *   operational detail ("step by step", "exact amounts") cancels fiction, reporting and hypotheticals;
+ *   reporting applies only to sentences without intent.
  */
 
 import type { Normalised } from '../normalise.js';
