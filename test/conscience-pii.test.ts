@@ -132,3 +132,11 @@ test('sensitive excerpts are marked and can be redacted', () => {
   assert.deepEqual(red.reasons[0]!.span, r.reasons[0]!.span);
   assert.equal(r.reasons[0]!.excerpt, '4111 1111 1111 1111', 'the original is not modified');
 });
+
+test('a message full of values reports a bounded number of hits', () => {
+  const text = Array.from({ length: 2000 }, (_, i) => `user${i}@mail${i}.org`).join(' ');
+  const r = evaluate(text);
+  assert.equal(r.verdict, 'flag');
+  assert.ok(r.reasons.length > 0 && r.reasons.length <= 64, `${r.reasons.length} reasons`);
+  assert.equal(r.reasons[0]!.excerpt, 'user0@mail0.org', 'the first ones, in text order');
+});

@@ -287,6 +287,7 @@ const NOT_LEET =
   /^(?:[0-9]+(?:st|nd|rd|th|s|am|pm|k|m|b|g|gb|mb|kb|tb|x|h|hr|hrs|d|mg|ml|kg|km|cm|mm|min|mins|px|fps|hz|khz|mhz|ghz|v|w|kw|mph|kph|yo|c|f|p|ish)|2fa|3d|c4|mp3|mp4|p2p|b2b|b2c|0day|4chan|w3c|h264|x86|x64|ipv4|ipv6|sha1|sha256|md5|utf8|utf-8|i18n|k8s|a11y|l10n|ps4|ps5|covid19|u2f|s3|ec2|m1|m2|4x4|3g|4g|5g|web3|y2k)$/;
 
 const MAX_AMBIGUOUS = 3;
+const MAX_WORD = 40;
 const MAX_RUNS = 4;
 
 interface Run {
@@ -331,7 +332,8 @@ function resolveWord(
     });
     return { runs, keep };
   };
-  if (vocabulary === undefined) return fallback(base);
+  // No word is this long; trying readings of a huge token would only cost time.
+  if (vocabulary === undefined || chars.length > MAX_WORD) return fallback(base);
   const plain =
     chars.every((c, k) => !(leet && convertible[k] && LEET[c] !== undefined)) &&
     runsOf(base).every((r) => r.to - r.from < 3);

@@ -66,6 +66,21 @@ export function isSensitiveDetector(id: string): boolean {
   return SENSITIVE.has(id as DetectorId);
 }
 
+/**
+ * At most this many hits per detector are kept (the first in text order): a message with thousands
+ * of addresses needs no more reasons, and merging hits is quadratic in their number.
+ */
+export const MAX_HITS_PER_DETECTOR = 64;
+
+function capped(hits: readonly Hit[]): Hit[] {
+  const seen = new Map<string, number>();
+  return hits.filter((h) => {
+    const n = (seen.get(h.detector) ?? 0) + 1;
+    seen.set(h.detector, n);
+    return n <= MAX_HITS_PER_DETECTOR;
+  });
+}
+
 /** Runs the requested detectors (all when `only` is undefined). */
 export function runDetectors(
   text: string,
@@ -87,7 +102,7 @@ export function runDetectors(
     if (pii.size > 0) hits.push(...detectPii(light, pii));
     if (privacy.has('secrets')) hits.push(...detectSecrets(light));
   }
-  return hits;
+  return capped(hits);
 }
 
 export { cardNetwork, ibanValid, luhnValid, ninoValid, ssnValid } from './pii.js';

@@ -180,6 +180,8 @@ const NINO = /\b[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b/g;
 const NINO_CUE = /\b(?:national insurance|ni number|nino|nin)\b/i;
 const IBAN = /\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g;
 
+const MAX_VALUES = 256;
+
 function cueBefore(text: string, at: number, cue: RegExp): boolean {
   return cue.test(text.slice(Math.max(0, at - 40), at));
 }
@@ -205,9 +207,12 @@ export function detectPii(norm: Normalised, only?: ReadonlySet<PrivacyDetectorId
     taken.push([s, e]);
   };
   const overlaps = (s: number, e: number): boolean => taken.some(([a, b]) => s < b && a < e);
+  // Enough to report; the overlap checks below are quadratic in the number of values found.
+  const full = (): boolean => hits.length >= MAX_VALUES;
 
   if (want('pii-email')) {
     for (const m of text.matchAll(EMAIL)) {
+      if (full()) break;
       const s = m.index;
       const e = s + m[0].length;
       // user@host:path is an SCP-style remote (git@github.com:org/repo.git), not a mailbox.
@@ -228,6 +233,7 @@ export function detectPii(norm: Normalised, only?: ReadonlySet<PrivacyDetectorId
   }
   // Validated numbers first, so a card or IBAN is not also reported as a phone number.
   for (const m of text.matchAll(IBAN)) {
+    if (full()) break;
     const s = m.index;
     const e = s + m[0].length;
     if (!ibanValid(m[0])) continue;
@@ -235,6 +241,7 @@ export function detectPii(norm: Normalised, only?: ReadonlySet<PrivacyDetectorId
     if (want('pii-iban')) hits.push(hit(norm, 'pii-iban', s, e, 0.9, 'IBAN (ISO 13616 check digits valid)'));
   }
   for (const m of text.matchAll(CARD)) {
+    if (full()) break;
     const s = m.index;
     const e = s + m[0].length;
     if (overlaps(s, e)) continue;
@@ -256,6 +263,7 @@ export function detectPii(norm: Normalised, only?: ReadonlySet<PrivacyDetectorId
     }
   }
   for (const m of text.matchAll(SSN)) {
+    if (full()) break;
     const s = m.index;
     const e = s + m[0].length;
     if (overlaps(s, e)) continue;
@@ -271,6 +279,7 @@ export function detectPii(norm: Normalised, only?: ReadonlySet<PrivacyDetectorId
     }
   }
   for (const m of text.matchAll(NINO)) {
+    if (full()) break;
     const s = m.index;
     const e = s + m[0].length;
     if (overlaps(s, e) || !ninoValid(m[0])) continue;
@@ -282,6 +291,7 @@ export function detectPii(norm: Normalised, only?: ReadonlySet<PrivacyDetectorId
   }
   if (want('pii-phone')) {
     for (const m of text.matchAll(PHONE)) {
+      if (full()) break;
       const s = m.index;
       const e = s + m[0].length;
       if (overlaps(s, e)) continue;
