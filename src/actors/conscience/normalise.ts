@@ -8,7 +8,8 @@
  *    dropped, compatibility decomposition (the NFKD half of NFKC: fullwidth forms, mathematical
  *    alphanumerics, ligatures) is applied, combining marks are dropped (diacritics, "zalgo", combining
  *    strike-through), the result is case-folded and look-alike letters are folded with a Unicode TR39
- *    subset (see confusables.ts); any whitespace becomes a space.
+ *    subset (see confusables.ts); newlines are kept (they end sentences), other whitespace becomes a
+ *    space.
  * 2. spacing: three or more single letters separated by short runs of spaces or punctuation ("k i l l",
  *    "k.i.l.l", "k-i-l-l") are joined. A wider gap (two spaces, " / ") separates words; without one,
  *    a joined run is split into vocabulary words when it can be ("howtomakeabomb" → "how to make a bomb").
@@ -86,25 +87,37 @@ const INVISIBLE = /^[\p{Default_Ignorable_Code_Point}\p{Cf}]$/u;
 const MARKS = /\p{M}/gu;
 const SPACE = /^\s$/u;
 
+/** ASCII folded by table: the common case costs no string creation. Newlines survive as sentence ends. */
+function asciiTable(caseFold: boolean, confusables: boolean): string[] {
+  return Array.from({ length: 128 }, (_, cp) => {
+    if (cp === 0x0a) return '\n';
+    if (cp === 0x20 || cp === 0x09 || cp === 0x0d || cp === 0x0b || cp === 0x0c) return ' ';
+    if (cp === 0x60 && confusables) return "'";
+    const ch = String.fromCharCode(cp);
+    return caseFold ? ch.toLowerCase() : ch;
+  });
+}
+const ASCII_FOLDED = asciiTable(true, true);
+const ASCII_AS_IS = asciiTable(false, false);
+
 function fold(text: string, caseFold: boolean, confusables: boolean): Units {
   const u = new Units(text.length + 8);
+  const table =
+    caseFold && confusables
+      ? ASCII_FOLDED
+      : !caseFold && !confusables
+        ? ASCII_AS_IS
+        : asciiTable(caseFold, confusables);
   let i = 0;
   while (i < text.length) {
-    const cp = text.codePointAt(i)!;
-    const w = cp > 0xffff ? 2 : 1;
-    const end = i + w;
-    if (cp < 0x80) {
-      const ch = text[i]!;
-      if (cp === 0x20 || cp === 0x09 || cp === 0x0a || cp === 0x0d || cp === 0x0b || cp === 0x0c) {
-        u.push(' ', i, end);
-      } else if (cp === 0x60 && confusables) {
-        u.push("'", i, end);
-      } else {
-        u.push(caseFold ? ch.toLowerCase() : ch, i, end);
-      }
-      i = end;
+    const code = text.charCodeAt(i);
+    if (code < 0x80) {
+      u.push(table[code]!, i, i + 1);
+      i++;
       continue;
     }
+    const cp = text.codePointAt(i)!;
+    const end = i + (cp > 0xffff ? 2 : 1);
     const ch = text.slice(i, end);
     if (INVISIBLE.test(ch)) {
       i = end;
@@ -286,6 +299,10 @@ function joinSpaced(u: Units, vocabulary: ReadonlySet<string> | undefined): Unit
 const NOT_LEET =
   /^(?:[0-9]+(?:st|nd|rd|th|s|am|pm|k|m|b|g|gb|mb|kb|tb|x|h|hr|hrs|d|mg|ml|kg|km|cm|mm|min|mins|px|fps|hz|khz|mhz|ghz|v|w|kw|mph|kph|yo|c|f|p|ish)|2fa|3d|c4|mp3|mp4|p2p|b2b|b2c|0day|4chan|w3c|h264|x86|x64|ipv4|ipv6|sha1|sha256|md5|utf8|utf-8|i18n|k8s|a11y|l10n|ps4|ps5|covid19|u2f|s3|ec2|m1|m2|4x4|3g|4g|5g|web3|y2k)$/;
 
+/** Three single word characters separated by short gaps: the only input `joinSpaced` changes. */
+const SPACED_RUN =
+  /(?:^|[^\p{L}\p{N}@$])[\p{L}\p{N}@$][ .\-_*·•~/',+]{1,3}[\p{L}\p{N}@$][ .\-_*·•~/',+]{1,3}[\p{L}\p{N}@$](?![\p{L}\p{N}@$])/u;
+
 const MAX_AMBIGUOUS = 3;
 const MAX_WORD = 40;
 const MAX_RUNS = 4;
@@ -445,7 +462,7 @@ export function normalise(text: string, options: NormaliseOptions = {}): Normali
   const leet = options.leet ?? true;
   const repeats = options.repeats ?? true;
   let u = fold(text, caseFold, confusables);
-  if (spacing) u = joinSpaced(u, options.vocabulary);
+  if (spacing && SPACED_RUN.test(u.c.join(''))) u = joinSpaced(u, options.vocabulary);
   if (leet || repeats) {
     u = decodeWords(u, {
       leet,
