@@ -13,6 +13,7 @@ export {
   isDetectorId,
   isSensitiveDetector,
   luhnValid,
+  MAX_HITS_PER_DETECTOR,
   ninoValid,
   PRIVACY_DETECTORS,
   type PrivacyDetectorId,
