@@ -31,6 +31,10 @@ test('the default principles are valid and cover every detector', () => {
     ],
   );
   assert.deepEqual(new Set(DEFAULT_PRINCIPLES.flatMap((p) => p.detectors)), new Set(DETECTOR_IDS));
+  assert.throws(() => (DEFAULT_PRINCIPLES[0]!.detectors as string[]).push('secrets'), TypeError, 'frozen');
+  assert.throws(() => {
+    (DEFAULT_PRINCIPLES[0] as { weight: number }).weight = 0;
+  }, TypeError);
 });
 
 test('validateRule lists every problem, each with its path', () => {

@@ -69,6 +69,10 @@ export interface Evaluation {
   readonly reasons: Reason[];
 }
 
+/**
+ * Rule sets already validated, by identity: validation runs once per set, not per message. Rule sets
+ * are therefore treated as immutable; a changed set must be a new array.
+ */
 const validated = new WeakSet<readonly unknown[]>();
 
 function checkRules(rules: readonly PrincipleRule[]): void {

@@ -6,6 +6,7 @@ export {
   type DetectorContext,
   type DetectorId,
   type DetectorInfo,
+  detectorVocabulary,
   HARM_DETECTORS,
   type HarmDetectorId,
   type Hit,

@@ -33,28 +33,28 @@ export const DEFAULT_PRINCIPLES: readonly Readonly<PrincipleRule>[] = Object.fre
     description:
       'Do not help hurt people or animals: violence, weapons, self-harm, attacks on others\u2019 systems.',
     weight: 1,
-    detectors: ['violence', 'weapons', 'self-harm', 'hacking'] as DetectorId[],
+    detectors: Object.freeze(['violence', 'weapons', 'self-harm', 'hacking']) as DetectorId[],
     action: 'block' as const,
   }),
   Object.freeze({
     name: 'honesty',
     description: 'Do not help deceive people: fake reviews or documents, impersonation, phishing, fraud.',
     weight: 0.9,
-    detectors: ['deception'] as DetectorId[],
+    detectors: Object.freeze(['deception']) as DetectorId[],
     action: 'flag' as const,
   }),
   Object.freeze({
     name: 'privacy',
     description: 'Personal data and credentials should not pass unnoticed.',
     weight: 0.9,
-    detectors: [
+    detectors: Object.freeze([
       'pii-email',
       'pii-phone',
       'pii-card',
       'pii-national-id',
       'pii-iban',
       'secrets',
-    ] as DetectorId[],
+    ]) as DetectorId[],
     action: 'flag' as const,
   }),
   Object.freeze({
@@ -62,7 +62,7 @@ export const DEFAULT_PRINCIPLES: readonly Readonly<PrincipleRule>[] = Object.fre
     description:
       'Do not help share intimate images without consent or track, record or stalk people secretly.',
     weight: 1,
-    detectors: ['consent'] as DetectorId[],
+    detectors: Object.freeze(['consent']) as DetectorId[],
     action: 'block' as const,
   }),
 ]);

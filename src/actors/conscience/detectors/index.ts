@@ -105,6 +105,7 @@ export function runDetectors(
   return capped(hits);
 }
 
+export { detectorVocabulary } from './lexicon.js';
 export { cardNetwork, ibanValid, luhnValid, ninoValid, ssnValid } from './pii.js';
 export { shannonEntropy } from './secrets.js';
 export {
