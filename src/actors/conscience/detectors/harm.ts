@@ -343,7 +343,7 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'weapons',
     re: rx(
-      `${MAKE} ${WEAPON_ADJ}{0,3}(?<!bath |photo |seed |smoke |stink |glitter |water |cherry |calorie |fizz |chocolate |truth |love |shower )${alt(WEAPONS)}`,
+      `${MAKE} ${WEAPON_ADJ}{0,3}(?<!bath |photo |seed |smoke |stink |glitter |water |cherry |calorie |fizz |chocolate |truth |love |shower )${alt(WEAPONS)}(?!-[a-z])`,
     ),
     base: 0.55,
     intent: 0.95,
@@ -622,8 +622,10 @@ const RULES: readonly PhraseRule[] = [
     re: rx(
       `(?:find|finding|get|look up|dig up|track down|figure out|work out) (?:out )?(?:where (?:she|he|they|my ex|${DET} (?:[a-z-]+ )?${PERSON}) (?:lives|works|live|work|is staying|is living|moved|goes to school)|(?:her|his|their|someone's|(?:(?:my|the|a|his|her|their) )?[a-z-]+'s) (?:home |real |current |new |exact )?(?:address|home address|real name|location|workplace|phone number))`,
     ),
+    // Looking up an address is usually innocent (a gift, a visit); it is the pursuit of someone who
+    // has cut contact that matters, so without such a cue even a request stays below the flag line.
     base: 0.35,
-    intent: 0.6,
+    intent: 0.45,
     cue: SECRECY,
     cueScore: 0.9,
     why: 'locating a person',
