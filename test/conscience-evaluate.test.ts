@@ -71,6 +71,12 @@ test('framing: intent raises, mention, negation, defence and fiction lower', () 
   assert.ok(score('I would never poison my husband') < FLAG_THRESHOLD, 'negation');
   assert.ok(score('In the novel, how does the villain poison her husband?') < FLAG_THRESHOLD, 'fiction');
   assert.ok(score('how do I poison my husband without getting caught') > ask, 'evasion');
+  assert.ok(score("my brother ate my fries, I'm going to kill him haha") < FLAG_THRESHOLD, 'joking');
+  assert.ok(score("I'm going to kill him") >= BLOCK_THRESHOLD, 'the same without the laugh');
+  assert.ok(
+    score("I don't see the point any more, how many of my pills would kill me") >= BLOCK_THRESHOLD,
+    'negation binds within its clause',
+  );
   const hypothetical = score('Hypothetically, how would someone poison her husband?');
   assert.ok(
     hypothetical >= FLAG_THRESHOLD && hypothetical < BLOCK_THRESHOLD,

@@ -108,6 +108,10 @@ test('API keys and secrets by prefix and entropy', () => {
   assert.deepEqual(hitsOf('secret: process.env.CONSUMER_SECRET', 'secrets'), [], 'code naming a secret');
   assert.deepEqual(hitsOf('password=dbpassword', 'secrets'), [], 'one kind of character');
   assert.deepEqual(hitsOf('password=Tr0ub4dor&3x', 'secrets'), ['Tr0ub4dor&3x']);
+  assert.deepEqual(hitsOf('db: postgres://admin:Xk29fLmQ7pR@db.internal:5432/main', 'secrets'), [
+    'Xk29fLmQ7pR',
+  ]);
+  assert.deepEqual(hitsOf('postgres://admin:$DB_PASSWORD@db:5432/main', 'secrets'), [], 'a variable');
   assert.ok(shannonEntropy('abcd') === 2 && shannonEntropy('aaaa') === 0);
 });
 

@@ -34,6 +34,9 @@ export const FICTION =
 export const HYPOTHETICAL =
   /\b(?:hypothetical|hypothetically|in theory|theoretically|what if|imagine|suppose|purely academic|thought experiment|just curious|out of curiosity|asking for a friend)\b/;
 
+/** Laughter and retractions mark hyperbole ("I'm going to kill him haha"). */
+export const JEST = /(?:\b(?:haha+|hehe+|lol|lmao|rofl|jk|just kidding|kidding|joking)\b|😂|🤣|😆|😅)/u;
+
 /** Reporting, history, scholarship. */
 export const REPORTING =
   /\b(?:reported|reports|reporting|according to|police said|police say|authorities|was (?:arrested|convicted|sentenced|charged|jailed|found guilty)|were (?:arrested|convicted|sentenced|charged|killed)|was killed|trial|court|jury|news|article|headline|history|historical|historian|historians|(?:in|during|since) (?:the )?(?:1[0-9]|20)[0-9]{2}s?|century|world war|the war|documentary|museum|biography|investigators|prosecutors|lawsuit|study|researchers|statistics|rates|scientists|physicists|manhattan project|cold war|wwii|ww2|hiroshima|nagasaki|each year|per year)\b/;
@@ -96,7 +99,9 @@ export function frame(x: FramingInput): Framing {
   const imperative = x.baseVerb && POLITE.test(before.trim());
   const intent = INTENT.test(before) || imperative || (x.assistant && ASSISTANT_INSTRUCTIONS.test(x.text));
   const evasion = EVASION.test(sentence);
-  const negated = NEGATION.test(before.slice(-40));
+  // Negation binds within its clause: "I don't see the point, how many pills..." is not negated.
+  const clause = before.slice(before.lastIndexOf(',') + 1);
+  const negated = NEGATION.test(clause.slice(-40));
   const operational = OPERATIONAL.test(sentence);
   const secrecy = SECRECY.test(sentence);
   let mitigation = 1;
@@ -116,6 +121,7 @@ export function frame(x: FramingInput): Framing {
     if (!operational) {
       if (x.fiction) consider(0.5, 'fiction framing');
       if (HYPOTHETICAL.test(window)) consider(0.7, 'hypothetical framing');
+      if (JEST.test(sentence)) consider(0.5, 'joking');
       // Reporting describes what happened; a request or a plan is not reporting.
       if (x.reporting && !intent) consider(0.5, 'reporting framing');
     }

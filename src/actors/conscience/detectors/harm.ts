@@ -136,7 +136,8 @@ const WEAPONS = phrases(`
   poison gas, toxic gas, chemical weapon, chemical weapons, bioweapon, bioweapons, biological weapon,
   nuclear bomb, nuke, atomic bomb, ghost gun, zip gun, untraceable gun, untraceable firearm,
   3d printed gun, auto sear, glock switch, silencer, suppressor, landmine, land mine, booby trap,
-  incendiary device, firebomb, fire bomb, botulinum toxin, novichok, tabun, soman
+  incendiary device, firebomb, fire bomb, botulinum toxin, novichok, tabun, soman, pressure cooker bomb,
+  fertilizer bomb, fertiliser bomb, truck bomb, suitcase bomb, backpack bomb, tnt, dynamite, chloroform
 `);
 const AGENTS = phrases(`
   sarin, vx, tabun, soman, novichok, ricin, abrin, anthrax, botulinum, botulinum toxin, nerve agent,
@@ -186,7 +187,8 @@ const FORGED = phrases(`
   id, id card, certificate, diploma, degree, receipt, receipts, records, medical records, bank statement,
   bank statements, money, banknotes, currency, timesheet, timesheets, test results, lab results, data,
   research data, evidence, invoice, invoices, doctor's note, sick note, contract, contracts, tax return,
-  expenses, expense report, mileage, hours, transcript, grades, references, will, attendance
+  expenses, expense report, mileage, hours, transcript, grades, references, will, attendance, letter,
+  note, permission slip, reference, statement, email, approval
 `);
 const INTIMATE =
   '(?:nudes?|naked (?:photos?|pictures?|pics|images?|videos?|selfies?)|nude (?:photos?|pictures?|pics|images?|videos?|selfies?)|intimate (?:photos?|pictures?|pics|images?|videos?|content|footage)|sex (?:tape|video|videos)|explicit (?:photos?|pictures?|pics|images?|videos?|content)|private (?:photos?|pictures?|pics|videos?)|sexts?|lewd (?:photos?|pics|images?)|topless (?:photos?|pics|pictures?)|onlyfans content|porn)';
@@ -259,7 +261,7 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'violence',
     re: rx(
-      `(?:run|running|ran|beat|beating|push|pushing|shove|shoving|throw|throwing) ${PERSON_TARGET} (?:over|up|down|off|out of|in front of|into|from)`,
+      `(?:run|running|ran|beat|beating|push|pushing|shove|shoving|throw|throwing|knock|knocking) ${PERSON_TARGET} (?:over|up|down|off|out of|in front of|into|from|out|unconscious)`,
     ),
     base: 0.45,
     intent: 0.9,
@@ -267,7 +269,7 @@ const RULES: readonly PhraseRule[] = [
     accept: (m, text) => {
       // "run my kids over to school", "push him up the rankings", "throw her a party": not violence.
       const pairs =
-        /^(?:run|running|ran) .* over$|^(?:beat|beating) .* up$|^(?:push|pushing|shove|shoving|throw|throwing) .* (?:down|off|out of|in front of|into|from)$/;
+        /^(?:run|running|ran) .* over$|^(?:beat|beating) .* up$|^(?:push|pushing|shove|shoving|throw|throwing) .* (?:down|off|out of|in front of|into|from)$|^(?:knock|knocking) .* (?:out|unconscious)$/;
       if (!pairs.test(m[0])) return false;
       const next = nextWord(text, m.index + m[0].length);
       if (m[0].endsWith(' into') && next.endsWith('ing')) return false;
@@ -324,7 +326,7 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'self-harm',
     re: rx(
-      "(?:painless|painlessly|easiest|quickest|fastest|surest|best|quietest|peaceful) (?:way|ways|method|methods) (?:to|of) (?:die(?![-a-z])|dying|suicide|end (?:my|your|one's|a) life|kill (?:myself|yourself|oneself))|how (?:many|much) (?:[a-z0-9]+ ){0,2}(?:pills?|tablets?|capsules?|mg|milligrams|grams|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|xanax|painkillers|sleeping pills|of (?:[a-z]+ ){0,2}?)(?:[a-z0-9']+ ){0,5}?(?:to|and) (?:die|overdose|od|kill (?:me|myself|a person|you))|(?:jump|jumping) off (?:a|the) (?:bridge|building|roof|cliff) (?:to|and) die",
+      "(?:painless|painlessly|easiest|quickest|fastest|surest|best|quietest|peaceful) (?:way|ways|method|methods) (?:to|of) (?:die(?![-a-z])|dying|suicide|end (?:my|your|one's|a) life|kill (?:myself|yourself|oneself))|how (?:many|much) (?:[a-z0-9]+ ){0,2}(?:pills?|tablets?|capsules?|mg|milligrams|grams|paracetamol|tylenol|acetaminophen|ibuprofen|aspirin|insulin|xanax|painkillers|sleeping pills|antidepressants|meds|medication|medicine|opioids|oxy|oxycodone|morphine|fentanyl|benzos|tramadol|codeine|of (?:[a-z]+ ){0,2}?)(?:[a-z0-9']+ ){0,5}?(?:to|and|would|will|could|it takes to|does it take to) (?:die|overdose|od|kill (?:me|myself))|(?:jump|jumping) off (?:a|the) (?:bridge|building|roof|cliff) (?:to|and) die",
     ),
     base: 0.85,
     intent: 0.92,
@@ -380,7 +382,16 @@ const RULES: readonly PhraseRule[] = [
   {
     detector: 'hacking',
     re: rx(
-      `(?:hack|hacking|hack into|hacking into|break into|breaking into|get into|getting into|access|accessing|log into|login to|log in to|crack|cracking|take over|hijack|hijacking|brute force|brute-force|bypass (?:the )?(?:2fa|two-factor|password|passcode|lock screen|pin) (?:on|of)|unlock|get (?:the )?password (?:to|of|for)|find out (?:the )?password (?:to|of|for)|guess|steal) ${OTHERS} (?:[a-z-]+ )?${alt(ACCOUNT_OBJECTS)}`,
+      `(?:hack|hacking|hack into|hacking into|break into|breaking into|get into|getting into|access|accessing|log into|login to|log in to|crack|cracking|take over|hijack|hijacking|brute force|brute-force|brute forces|brute-forces|brute forcing|brute-forcing|hacks|hacks into|breaks into|cracks|bypass (?:the )?(?:2fa|two-factor|password|passcode|lock screen|pin) (?:on|of)|unlock|get (?:the )?password (?:to|of|for)|find out (?:the )?password (?:to|of|for)|guess|steal) ${OTHERS} (?:[a-z-]+ )?${alt(ACCOUNT_OBJECTS)}`,
+    ),
+    base: 0.45,
+    intent: 0.9,
+    why: "intrusion into someone else's account or device",
+  },
+  {
+    detector: 'hacking',
+    re: rx(
+      `(?:hack|hacking|hack into|hacking into|break into|breaking into|get into|getting into|access|accessing|log into|crack|cracking|take over|hijack|hijacking|brute force|brute-force) (?:a |an |the )?(?:[a-z-]+ )?${alt(ACCOUNT_OBJECTS)} (?:of|belonging to|owned by|that belongs to) (?:someone|somebody|a stranger|other people|${DET} (?:[a-z-]+ )?${PERSON})`,
     ),
     base: 0.45,
     intent: 0.9,

@@ -19,6 +19,7 @@ export const PERSON_NOUNS = phrases(`
   housemate, ex, ex-wife, ex-husband, ex-girlfriend, ex-boyfriend, girlfriend, boyfriend, partner, family,
   classmate, stepdad, stepmom, stepfather, stepmother, uncle, aunt, cousin, grandma, grandmother, grandpa,
   grandfather, landlord, tenant, employer, manager, crush, fiance, fiancee, spouse, nephew, niece, bully,
+  babysitter, nanny, maid, cleaner, housekeeper, au pair, guest, intern, stepson, stepdaughter, stepsister, stepbrother,
   person, people, man, men, woman, women, girl, boy, guy, toddler, teenager, teen, student, cop, officer,
   policeman, president, senator, politician, minister, judge, witness, journalist, reporter, stranger,
   customer, patient, nurse, doctor, worker, employee, victim, human, pedestrian, protester, immigrant,

@@ -45,6 +45,9 @@ const KEYS: readonly KeyPattern[] = [
   { re: /\bAIza[0-9A-Za-z_-]{35}\b/g, why: 'Google API key', score: 0.9, minEntropy: 3.5 },
 ];
 
+/** user:password@ in a URL (RFC 3986 userinfo); the password is group 1. */
+const URL_PASSWORD = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:([^\s:/@]{4,})@/gi;
+
 /** `api_key = "..."`, `"client_secret": "..."`, `password: ...`; the value is group 2. */
 const ASSIGNED =
   /\b(api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|bearer|token|client[_-]?secret|private[_-]?key|password|passwd|pwd)\b["']?\s*(?:[:=]|=>)\s*["']?([A-Za-z0-9_\-+/=.~!@#$%^&*]{8,})/gi;
@@ -74,6 +77,20 @@ export function detectSecrets(norm: Normalised): Hit[] {
       taken.push([s, e]);
       hits.push({ detector: 'secrets', span: toOriginalSpan(norm, s, e), score: k.score, why: k.why });
     }
+  }
+  for (const m of text.matchAll(URL_PASSWORD)) {
+    const value = m[1] ?? '';
+    if (/^(?:password|pass|passwd|secret|\*+|x+|\$\{.*\}|<.*>|\{.*\})$/i.test(value) || value.startsWith('$'))
+      continue;
+    const e = m.index + m[0].length - 1;
+    const s = e - value.length;
+    taken.push([s, e]);
+    hits.push({
+      detector: 'secrets',
+      span: toOriginalSpan(norm, s, e),
+      score: 0.9,
+      why: 'password in a URL',
+    });
   }
   for (const m of text.matchAll(ASSIGNED)) {
     const name = (m[1] ?? '').toLowerCase();
