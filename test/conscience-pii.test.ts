@@ -100,6 +100,7 @@ test('API keys and secrets by prefix and entropy', () => {
     ['xoxb-2048173-9938273-aZbYcXdWeVfU', 'xoxb-2048173-9938273-aZbYcXdWeVfU'],
     ['-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl', '-----BEGIN OPENSSH PRIVATE KEY-----'],
     ['api_key="9f8Xk2LmQ7rT4vB1nZ6pW3sD8gJ0hY5c"', '9f8Xk2LmQ7rT4vB1nZ6pW3sD8gJ0hY5c'],
+    ['STRIPE_CLIENT_SECRET: q8Zr2LmX7vB1nK6pW3sD8gJ0hY5cT4', 'q8Zr2LmX7vB1nK6pW3sD8gJ0hY5cT4'],
   ];
   for (const [text, secret] of cases) assert.deepEqual(hitsOf(text, 'secrets'), [secret], text);
   assert.deepEqual(hitsOf('api_key=YOUR_API_KEY_GOES_HERE', 'secrets'), [], 'placeholder');

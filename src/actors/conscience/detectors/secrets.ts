@@ -48,9 +48,9 @@ const KEYS: readonly KeyPattern[] = [
 /** user:password@ in a URL (RFC 3986 userinfo); the password is group 1. */
 const URL_PASSWORD = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:([^\s:/@]{4,})@/gi;
 
-/** `api_key = "..."`, `"client_secret": "..."`, `password: ...`; the value is group 2. */
+/** `api_key = "..."`, `"client_secret": "..."`, `DB_PASSWORD: ...` (any prefix); the value is group 2. */
 const ASSIGNED =
-  /\b(api[_-]?key|apikey|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|bearer|token|client[_-]?secret|private[_-]?key|password|passwd|pwd)\b["']?\s*(?:[:=]|=>)\s*["']?([A-Za-z0-9_\-+/=.~!@#$%^&*]{8,})/gi;
+  /\b([A-Za-z0-9_-]*?(?:api[_-]?key|apikey|secret(?:[_-]?access)?(?:[_-]?key)?|access[_-]?token|auth[_-]?token|bearer|token|client[_-]?secret|private[_-]?key|password|passwd|pwd))\b["']?\s*(?:[:=]|=>)\s*["']?([A-Za-z0-9_\-+/=.~!@#$%^&*]{8,})/gi;
 
 /** Shannon entropy of the characters of `s`, in bits per character. */
 export function shannonEntropy(s: string): number {
@@ -98,7 +98,7 @@ export function detectSecrets(norm: Normalised): Hit[] {
     const s = m.index + m[0].length - value.length;
     const e = m.index + m[0].length;
     if (taken.some(([a, b]) => s < b && a < e)) continue;
-    const isPassword = /^(?:password|passwd|pwd)$/.test(name);
+    const isPassword = /(?:password|passwd|pwd)$/.test(name);
     // Passwords are short and human; keys are long and random.
     const minLength = isPassword ? 8 : 16;
     const minEntropy = isPassword ? 2.5 : 3.5;
