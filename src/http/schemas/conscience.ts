@@ -7,6 +7,7 @@ import {
   type DetectorId,
   MAX_RULE_DESCRIPTION,
   MAX_RULE_NAME,
+  RULE_NAME_PATTERN,
 } from '../../actors/conscience/index.js';
 
 export const MAX_EVALUATE_CHARS = 32_768;
@@ -21,7 +22,7 @@ export interface CreateRuleBody {
 }
 
 const props = {
-  name: { type: 'string', minLength: 1, maxLength: MAX_RULE_NAME, pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$' },
+  name: { type: 'string', minLength: 1, maxLength: MAX_RULE_NAME, pattern: RULE_NAME_PATTERN.source },
   description: { type: 'string', maxLength: MAX_RULE_DESCRIPTION },
   weight: { type: 'number', minimum: 0, maximum: 1 },
   detectors: {
@@ -88,5 +89,3 @@ export const evaluateSchema: JSONSchemaType<EvaluateBody> = {
     },
   },
 };
-
-export const RULE_NAME_PARAM = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
