@@ -44,7 +44,9 @@ export async function chat(time?: number): Promise<Row[]> {
   const durationMs = time ?? 4000;
   const dir = mkdtempSync(join(tmpdir(), 'jamey-bench-chat-'));
   const upstream = await startUpstream();
-  const unlimited = { rps: 1e9, burst: 1e9 };
+  // The upstream must not outlive a failed run (it holds this process's stderr).
+  process.once('exit', () => upstream.child.kill('SIGKILL'));
+  const unlimited = { rps: 1e6, burst: 1e6 };
   const jamey = createJamey(
     { dataDir: dir, logLevel: 'silent' },
     {
