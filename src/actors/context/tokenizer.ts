@@ -35,7 +35,7 @@ interface Bpe {
 }
 
 /** Texts shorter than this are counted directly: hashing them would cost as much. */
-const MEMO_MIN_LENGTH = 64;
+const MEMO_MIN_LENGTH = 24;
 
 class BpeTokenizer implements Tokenizer {
   readonly encoding: Encoding;

@@ -82,8 +82,14 @@ export interface MemoryOptions {
   keepOnEvictRehearsal: number;
   /** Consolidation interval. @default 30000 */
   consolidationIntervalMs: number;
-  /** Index rows above which vector scans and full-text queries run in the worker pool. @default 16384 */
+  /** Index rows above which vector scans run in the worker pool. @default 16384 */
   poolScanThreshold: number;
+  /**
+   * Index rows above which full-text queries run in the worker pool. Lower than the vector
+   * threshold: a BM25 query costs with the length of its posting lists, which common words make
+   * long long before the vector scan gets slow. @default 2048
+   */
+  ftsPoolThreshold: number;
   /** Candidates taken from each ranking before fusion. @default 50 */
   candidates: number;
   /** Coarse vector candidates re-scored with full embeddings. @default 200 */
@@ -103,6 +109,7 @@ export const DEFAULT_MEMORY_OPTIONS: Readonly<MemoryOptions> = Object.freeze({
   keepOnEvictRehearsal: 3,
   consolidationIntervalMs: 30_000,
   poolScanThreshold: 16_384,
+  ftsPoolThreshold: 2048,
   candidates: 50,
   rerank: 200,
   rank: DEFAULT_RANK_WEIGHTS,
@@ -552,7 +559,7 @@ export class MemorySystem {
     limit: number,
   ): Promise<number[]> {
     const pool = this.deps.pool;
-    if (pool === undefined || this.index.count <= this.options.poolScanThreshold) {
+    if (pool === undefined || this.index.count <= this.options.ftsPoolThreshold) {
       return this.queries.fullTextFiltered(match, entityId, now, limit);
     }
     return pool.run<number[]>(

@@ -118,6 +118,9 @@ export function openWriterConnection(file: string, busyTimeoutMs = 30_000): Db {
       db.pragma('auto_vacuum = INCREMENTAL');
     }
     db.pragma('journal_mode = WAL');
+    // The WAL file keeps the largest size it ever reached unless limited; the writer compares its
+    // size against maxWalBytes, so without a limit one burst would make every later check fire.
+    db.pragma('journal_size_limit = 16777216');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     migrate(db);
