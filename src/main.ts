@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * `jamey` service entry: reads options from the environment (JAMEY_HOST, JAMEY_PORT,
- * JAMEY_DATA_DIR, JAMEY_LOG_LEVEL), starts the runtime with its subsystems (jamey.ts) and the HTTP
+ * JAMEY_DATA_DIR, JAMEY_LOG_LEVEL) and the config file (jamey.config.json or JAMEY_CONFIG: LLM
+ * providers, routing, budgets), starts the runtime with its subsystems (jamey.ts) and the HTTP
  * server, and shuts down
  * gracefully on SIGTERM/SIGINT (stop accepting, drain mailboxes, finish pool tasks).
  */
+import { loadConfigFile } from './config-file.js';
 import { createJamey, type Jamey } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
 import { optionsFromEnv } from './runtime/options.js';
@@ -12,7 +14,7 @@ import { optionsFromEnv } from './runtime/options.js';
 async function main(): Promise<void> {
   let jamey: Jamey;
   try {
-    jamey = createJamey(optionsFromEnv(process.env));
+    jamey = createJamey(optionsFromEnv(process.env), loadConfigFile(process.env));
   } catch (err) {
     process.stderr.write(`jamey: ${isJameyError(err) ? err.message : String(err)}\n`);
     process.exit(2);
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
     }, runtime.options.shutdownTimeoutMs + 5_000);
     hard.unref();
     await server.shutdown();
-    await runtime.close();
+    await jamey.close();
     runtime.log.info('stopped');
     process.exit(0);
   };

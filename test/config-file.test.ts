@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile } from '../src/config-file.js';
+import { tempDir } from './fixtures/store.js';
+
+const tmp = tempDir('jamey-config-');
+after(() => tmp.cleanup());
+
+test('jamey.config.json supplies providers and LLM options; no file is no configuration', () => {
+  assert.deepEqual(loadConfigFile({}, tmp.dir), {});
+  const providers = [
+    { name: 'up', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: [{ id: 'm', contextTokens: 4096 }] },
+  ];
+  writeFileSync(join(tmp.dir, 'jamey.config.json'), JSON.stringify({ providers, llm: { chat: { retries: 3 } } }));
+  const o = loadConfigFile({}, tmp.dir);
+  assert.deepEqual(o.llm?.providers, providers);
+  assert.equal(o.llm?.chat?.retries, 3);
+});
+
+test('bad files are refused with every problem named', () => {
+  const file = join(tmp.dir, 'bad.json');
+  writeFileSync(file, JSON.stringify({ providers: {}, llm: { bogus: 1 }, extra: true }));
+  assert.throws(
+    () => loadConfigFile({ JAMEY_CONFIG: file }, tmp.dir),
+    (err: { code?: string; details?: string[] }) =>
+      err.code === 'JAMEY_ERR_INVALID_OPTION' &&
+      err.details?.length === 3 &&
+      err.details.some((d) => d.includes('"extra"')) &&
+      err.details.some((d) => d.includes('llm.bogus')),
+  );
+  assert.throws(() => loadConfigFile({ JAMEY_CONFIG: join(tmp.dir, 'nope.json') }, tmp.dir), /does not exist/);
+  writeFileSync(file, '{ not json');
+  assert.throws(() => loadConfigFile({ JAMEY_CONFIG: file }, tmp.dir), /not valid JSON/);
+});
+
+test('the service refuses a bad provider config with one line and exit status 2', async () => {
+  const file = join(tmp.dir, 'providers.json');
+  writeFileSync(file, JSON.stringify({ providers: [{ name: 'x', kind: 'openai', models: [] }] }));
+  const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [main],
+      { env: { ...process.env, JAMEY_CONFIG: file, JAMEY_DATA_DIR: join(tmp.dir, 'data'), JAMEY_PORT: '0' } },
+      (_err, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
+    );
+  });
+  assert.equal(r.code, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0] ?? '', /llm\.providers\[0\]\.baseUrl/);
+  assert.match(lines[0] ?? '', /llm\.providers\[0\]\.models/);
+});
