@@ -44,7 +44,10 @@ before(async () => {
             name: 'compat',
             kind: 'openai',
             baseUrl: openai.url,
-            models: [{ id: 'compat-test', contextTokens: 8192, pricePerMTokIn: 0.5, pricePerMTokOut: 0.5 }],
+            models: [
+              { id: 'compat-test', contextTokens: 8192, pricePerMTokIn: 0.5, pricePerMTokOut: 0.5 },
+              { id: 'compat-tools', contextTokens: 8192, capabilities: ['chat', 'stream', 'tools'] },
+            ],
           },
         ],
       },
@@ -130,4 +133,61 @@ test('with no model named, the entity’s preferred model (storeWithProvider) is
     messages: [{ role: 'user', content: 'who answers me' }],
   } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   assert.notEqual(other.model, 'jamey-local', 'a real model is chosen by score');
+});
+
+const tools: OpenAI.ChatCompletionTool[] = [
+  {
+    type: 'function',
+    function: { name: 'lookup', description: 'Look a thing up', parameters: { type: 'object', properties: {} } },
+  },
+];
+
+test('tool calls pass through, complete and streamed; a model without tools is refused for them', async () => {
+  openai.behave('ok');
+  const r = await client.chat.completions.create({
+    model: 'compat-tools',
+    messages: [{ role: 'user', content: 'find the weather' }],
+    tools,
+  });
+  assert.equal(r.choices[0]?.finish_reason, 'tool_calls');
+  const call = r.choices[0]?.message.tool_calls?.[0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+  assert.equal(call.function.name, 'lookup');
+  assert.deepEqual(JSON.parse(call.function.arguments), { text: 'find the weather' });
+  assert.deepEqual((openai.requests.last?.body?.['tools'] as unknown[]).length, 1);
+
+  const stream = await client.chat.completions.create({
+    model: 'compat-tools',
+    messages: [{ role: 'user', content: 'find the weather' }],
+    tools,
+    stream: true,
+  });
+  let name = '';
+  let args = '';
+  let finish: string | null = null;
+  for await (const c of stream) {
+    for (const t of c.choices[0]?.delta.tool_calls ?? []) {
+      name += t.function?.name ?? '';
+      args += t.function?.arguments ?? '';
+    }
+    finish = c.choices[0]?.finish_reason ?? finish;
+  }
+  assert.equal(name, 'lookup');
+  assert.deepEqual(JSON.parse(args), { text: 'find the weather' });
+  assert.equal(finish, 'tool_calls');
+
+  // The answer to the tool call continues the conversation.
+  const followUp = await client.chat.completions.create({
+    model: 'compat-tools',
+    messages: [
+      { role: 'user', content: 'find the weather' },
+      { role: 'assistant', content: null, tool_calls: [call] },
+      { role: 'tool', tool_call_id: call.id, content: 'sunny' },
+    ],
+  });
+  assert.ok(followUp.choices[0]);
+
+  await assert.rejects(
+    client.chat.completions.create({ model: 'compat-test', messages: [{ role: 'user', content: 'x' }], tools }),
+    (err: { status?: number }) => err.status === 400,
+  );
 });
