@@ -80,6 +80,11 @@ export interface ChatOptions {
   readonly defaultMaxTokens: number;
   /** Lifetime of cached temperature-0 answers. @default 300000 */
   readonly cacheTtlMs: number;
+  /**
+   * Which turns are also stored as episodic memory: every turn, only turns of a named entity, or
+   * none (history is stored either way). @default "all"
+   */
+  readonly episodes: 'all' | 'entity' | 'none';
 }
 
 export const DEFAULT_CHAT_OPTIONS: Readonly<ChatOptions> = Object.freeze({
@@ -88,6 +93,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<ChatOptions> = Object.freeze({
   backoffMs: 100,
   defaultMaxTokens: 1024,
   cacheTtlMs: 300_000,
+  episodes: 'all',
 });
 
 /** What the response cache needs (TieredCache<string>). */
@@ -367,7 +373,9 @@ export class ChatService {
       turns,
       model: model.id,
       episode:
-        question.length === 0 && answer.content === null
+        (question.length === 0 && answer.content === null) ||
+        this.#o.episodes === 'none' ||
+        (this.#o.episodes === 'entity' && caller.entityId === null)
           ? null
           : `User: ${question}\nAssistant: ${answer.content ?? '(called tools)'}`,
     };
