@@ -50,7 +50,8 @@ export async function chat(time?: number): Promise<Row[]> {
   const jamey = createJamey(
     { dataDir: dir, logLevel: 'silent' },
     {
-      security: { preAuthIpLimit: unlimited },
+      // One load generator on one address: its connection and rate ceilings are raised.
+      security: { preAuthIpLimit: unlimited, ddos: { maxConnectionsPerIp: 1024 } },
       llm: {
         env: {},
         providers: [
