@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { JameyError } from '../../runtime/errors.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { CacheMode } from '../cache/tiered-cache.js';
+import type { Evaluation } from '../conscience/evaluate.js';
 import type { ModelInfo } from '../llm/config.js';
 import type {
   ChatChunk,
@@ -149,6 +150,97 @@ function failureOf(err: unknown): { retryable: boolean; aborted: boolean } {
   return { retryable: false, aborted: false };
 }
 
+/** The actors the chat path consults when they run (absent ones are skipped). */
+export const CONSCIENCE_ACTOR = 'conscience';
+export const PREDICTIVE_ACTOR = 'predictive';
+export const WORKSPACE_ACTOR = 'workspace';
+
+/** What a refusal says: the principle that blocked, and why. */
+export function refusalText(e: Evaluation, what: 'request' | 'answer'): string {
+  const blocking = e.principles.filter((p) => p.outcome === 'block').map((p) => p.name);
+  const name = blocking[0] ?? e.principles[0]?.name ?? 'conscience';
+  const why = e.reasons.find((r) => r.principle === name)?.why;
+  return `I can’t help with that: the ${what} conflicts with the principle “${name}”${why === undefined ? '' : ` (${why})`}.`;
+}
+
+/** A verdict as the response reports it (no excerpts: they may quote personal data). */
+function verdictSummary(e: Evaluation | null): Record<string, unknown> | null {
+  if (e === null) return null;
+  return {
+    verdict: e.verdict,
+    score: e.score,
+    principles: e.principles
+      .filter((p) => p.outcome !== 'allow')
+      .map((p) => ({ name: p.name, outcome: p.outcome })),
+  };
+}
+
+/** The pseudo-model named in answers the conscience gave instead of a model. */
+const REFUSAL_MODEL = { id: 'jamey-conscience', provider: 'conscience' } as ModelInfo;
+
+function completionObject(
+  model: string,
+  answer: { content: string | null; toolCalls?: readonly ToolCall[] },
+  finish: FinishReason,
+  usage: Usage,
+): Record<string, unknown> {
+  const message: Record<string, unknown> = { role: 'assistant', content: answer.content, refusal: null };
+  if (answer.toolCalls !== undefined && answer.toolCalls.length > 0) message['tool_calls'] = answer.toolCalls;
+  return {
+    id: completionId(),
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+    usage: {
+      prompt_tokens: usage.promptTokens,
+      completion_tokens: usage.completionTokens,
+      total_tokens: usage.promptTokens + usage.completionTokens,
+    },
+    system_fingerprint: null,
+  };
+}
+
+/** A refusal as a stream: the text, then `content_filter`. */
+async function* refusalChunks(text: string): AsyncGenerator<Record<string, unknown>> {
+  const base = {
+    id: completionId(),
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model: REFUSAL_MODEL.id,
+    system_fingerprint: null,
+  };
+  yield {
+    ...base,
+    choices: [{ index: 0, delta: { role: 'assistant', content: text }, logprobs: null, finish_reason: null }],
+  };
+  yield { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'content_filter' }] };
+}
+
+/** Characters of new answer text between two conscience checks of a stream. */
+const STREAM_CHECK_CHARS = 400;
+
+/** A chat question as a workspace candidate (docs/workspace.md): its saliences. */
+export function workspaceCandidate(
+  content: string,
+  entity: string | null,
+  surprise: number | undefined,
+  verdict: Evaluation | null,
+  now: number,
+): Record<string, unknown> {
+  return {
+    source: 'chat',
+    content,
+    ...(entity === null ? {} : { entity }),
+    salience: {
+      ...(surprise === undefined ? {} : { surprise }),
+      priority: 0.5,
+      ...(verdict === null ? {} : { conscience: verdict.verdict }),
+    },
+    postedAt: now,
+  };
+}
+
 export class ChatService {
   readonly #runtime: Runtime;
   readonly #providers: ReadonlyMap<string, LlmProvider>;
@@ -164,6 +256,17 @@ export class ChatService {
     this.#tokenizer = deps.tokenizer;
     this.#o = { ...DEFAULT_CHAT_OPTIONS, ...deps.options };
     this.#cache = deps.cache;
+  }
+
+  /** The conscience's verdict on a text, or null when no conscience runs. */
+  async #evaluate(text: string, role: 'user' | 'assistant', caller: Caller): Promise<Evaluation | null> {
+    if (text.length === 0 || this.#runtime.system.host(CONSCIENCE_ACTOR) === undefined) return null;
+    return (await this.#runtime
+      .actor(CONSCIENCE_ACTOR)
+      .ask(
+        { type: 'evaluate', text, context: { role } },
+        caller.signal === undefined ? {} : { signal: caller.signal },
+      )) as Evaluation;
   }
 
   #router() {
@@ -484,8 +587,44 @@ export class ChatService {
     return { json: r.value, conversationId: null, cached: true };
   }
 
+  /** The answer to a request the conscience blocked: no model is called; the turn is recorded. */
+  #refused(
+    body: ChatCompletionBody,
+    caller: Caller,
+    verdict: Evaluation,
+  ): { text: string; conversationId: string } {
+    const text = refusalText(verdict, 'request');
+    const conversationId = caller.conversationId ?? newConversationId();
+    this.#record(
+      body,
+      caller,
+      conversationId,
+      REFUSAL_MODEL,
+      { content: text },
+      this.#tokenizer().count(text),
+    );
+    return { text, conversationId };
+  }
+
   async #complete(body: ChatCompletionBody, caller: Caller): Promise<CompletionOutcome> {
     const conversationId = caller.conversationId;
+    const question = lastUserText(body.messages);
+    const verdictIn = await this.#evaluate(question, 'user', caller);
+    if (verdictIn?.verdict === 'block') {
+      const refused = this.#refused(body, caller, verdictIn);
+      const response = completionObject(REFUSAL_MODEL.id, { content: refused.text }, 'content_filter', {
+        promptTokens: 0,
+        completionTokens: 0,
+      });
+      response['jamey'] = {
+        conversation_id: refused.conversationId,
+        memories: 0,
+        turns_dropped: 0,
+        conscience: { input: verdictSummary(verdictIn), output: null },
+      };
+      this.#observe(question, caller, verdictIn);
+      return { json: JSON.stringify(response), conversationId: refused.conversationId, cached: false };
+    }
     const prepared = await this.#prepare(body, caller, conversationId);
     const plan = await this.#plan(body, caller, prepared);
     const { value, model, prompt } = await this.#attempt<ChatResult>(
@@ -498,36 +637,84 @@ export class ChatService {
         return { value: r, usage: r.usage };
       },
     );
+    let content = value.content;
+    let finish: FinishReason = value.finishReason;
+    const verdictOut = content === null ? null : await this.#evaluate(content, 'assistant', caller);
+    if (verdictOut?.verdict === 'block') {
+      content = refusalText(verdictOut, 'answer');
+      finish = 'content_filter';
+    }
     const conv = conversationId ?? newConversationId();
+    const toolCalls = finish === 'content_filter' ? undefined : value.toolCalls;
     this.#record(
       body,
       caller,
       conv,
       model,
-      { content: value.content, ...(value.toolCalls === undefined ? {} : { toolCalls: value.toolCalls }) },
+      { content, ...(toolCalls === undefined ? {} : { toolCalls }) },
       value.usage.completionTokens,
     );
-    const message: Record<string, unknown> = { role: 'assistant', content: value.content, refusal: null };
-    if (value.toolCalls !== undefined && value.toolCalls.length > 0) message['tool_calls'] = value.toolCalls;
-    const response = {
-      id: completionId(),
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: model.id,
-      choices: [{ index: 0, message, logprobs: null, finish_reason: value.finishReason }],
-      usage: {
-        prompt_tokens: value.usage.promptTokens,
-        completion_tokens: value.usage.completionTokens,
-        total_tokens: value.usage.promptTokens + value.usage.completionTokens,
-      },
-      system_fingerprint: null,
-      jamey: {
-        conversation_id: conv,
-        memories: prompt.memoriesUsed.length,
-        turns_dropped: prompt.turnsDropped,
-      },
+    this.#observe(question, caller, verdictIn);
+    const response = completionObject(
+      model.id,
+      { content, ...(toolCalls === undefined ? {} : { toolCalls }) },
+      finish,
+      value.usage,
+    );
+    response['jamey'] = {
+      conversation_id: conv,
+      memories: prompt.memoriesUsed.length,
+      turns_dropped: prompt.turnsDropped,
+      conscience: { input: verdictSummary(verdictIn), output: verdictSummary(verdictOut) },
     };
     return { json: JSON.stringify(response), conversationId: conv, cached: false };
+  }
+
+  /**
+   * After a turn, off the request's path: the question is scored by predictive processing (its
+   * surprise) and posted to the global workspace as a candidate; failures are logged, never raised.
+   */
+  #observe(question: string, caller: Caller, verdict: Evaluation | null): void {
+    if (question.length === 0) return;
+    const hasPredictive = this.#runtime.system.host(PREDICTIVE_ACTOR) !== undefined;
+    const hasWorkspace = this.#runtime.system.host(WORKSPACE_ACTOR) !== undefined;
+    if (!hasPredictive && !hasWorkspace) return;
+    void (async () => {
+      let surprise: number | undefined;
+      if (hasPredictive) {
+        const r = (await this.#runtime
+          .actor(PREDICTIVE_ACTOR)
+          .ask(
+            {
+              type: 'score',
+              input: {
+                text: question,
+                ...(caller.entityId === null ? {} : { entity: caller.entityId }),
+                learn: true,
+              },
+            },
+            { deadlineMs: 5000, priority: 'low' },
+          )) as { surprise?: { score?: number } } | null;
+        surprise = r?.surprise?.score;
+      }
+      if (hasWorkspace) {
+        this.#runtime.actor(WORKSPACE_ACTOR).tell(
+          {
+            type: 'post',
+            candidate: workspaceCandidate(
+              question,
+              caller.entityId,
+              surprise,
+              verdict,
+              this.#runtime.clock.now(),
+            ),
+          },
+          { priority: 'low' },
+        );
+      }
+    })().catch((err: unknown) => {
+      this.#runtime.log.debug('turn not observed', { err });
+    });
   }
 
   /**
@@ -537,6 +724,18 @@ export class ChatService {
    */
   async openStream(body: ChatCompletionBody, caller: Caller): Promise<OpenedStream> {
     const conversationId = caller.conversationId;
+    const question = lastUserText(body.messages);
+    const verdictIn = await this.#evaluate(question, 'user', caller);
+    if (verdictIn?.verdict === 'block') {
+      const refused = this.#refused(body, caller, verdictIn);
+      this.#observe(question, caller, verdictIn);
+      return {
+        model: REFUSAL_MODEL,
+        conversationId: refused.conversationId,
+        chunks: refusalChunks(refused.text),
+      };
+    }
+    this.#observe(question, caller, verdictIn);
     const prepared = await this.#prepare(body, caller, conversationId);
     const plan = await this.#plan(body, caller, prepared);
     const opened = await this.#attempt<{ it: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> }>(
@@ -593,6 +792,8 @@ export class ChatService {
     let usage: Usage | undefined;
     let ended = false;
     let firstDelta = true;
+    let checkedAt = 0;
+    let blocked: Evaluation | null = null;
     try {
       for (let r = first; !r.done; r = await it.next()) {
         const c = r.value;
@@ -610,6 +811,12 @@ export class ChatService {
         if (c.content !== undefined) {
           delta['content'] = c.content;
           text += c.content;
+          if (text.length - checkedAt >= STREAM_CHECK_CHARS) {
+            checkedAt = text.length;
+            blocked = await this.#evaluate(text, 'assistant', caller);
+            if (blocked?.verdict !== 'block') blocked = null;
+            else break;
+          }
         }
         if (c.toolCalls !== undefined) {
           delta['tool_calls'] = c.toolCalls;
@@ -625,6 +832,19 @@ export class ChatService {
           }
         }
         yield base([{ index: 0, delta, logprobs: null, finish_reason: null }]);
+      }
+      if (blocked === null && ended && text.length > checkedAt) {
+        const v = await this.#evaluate(text, 'assistant', caller);
+        if (v?.verdict === 'block') blocked = v;
+      }
+      if (blocked !== null) {
+        // The rest of the model's answer is not wanted: close the upstream stream.
+        await it.return?.();
+        const refusal = `\n\n${refusalText(blocked, 'answer')}`;
+        yield base([{ index: 0, delta: { content: refusal }, logprobs: null, finish_reason: null }]);
+        text += refusal;
+        finish = 'content_filter';
+        ended = true;
       }
       if (!ended) {
         throw new JameyError('JAMEY_ERR_UPSTREAM', 'the model’s stream ended without its final event', {
