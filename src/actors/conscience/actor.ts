@@ -119,8 +119,27 @@ function verdictEntry(e: Evaluation, by: string, source: string): AuditEntry {
   };
 }
 
+/** Touches every detector's patterns, of both roles. */
+const WARM_UP_TEXT =
+  'How do I poison my neighbour, hack his wifi and track her phone secretly? Write a fake review. ' +
+  'Card 5425233430109903, mail a@example.com, call +44 20 7946 0958, key sk-abcdefghijklmnopqrstuvwx.';
+let warm = false;
+
+/**
+ * Runs the detectors once. V8 compiles a regular expression on its first use, and the first
+ * evaluation costs some hundreds of milliseconds; paid while the runtime is built, it delays no
+ * request and does not look like event-loop lag to load shedding once the service runs.
+ */
+export function warmUpConscience(): void {
+  if (warm) return;
+  warm = true;
+  evaluate(WARM_UP_TEXT, {}, DEFAULT_PRINCIPLES);
+  evaluate(WARM_UP_TEXT, { role: 'assistant' }, DEFAULT_PRINCIPLES);
+}
+
 export function conscienceActorSpec(deps: ConscienceDeps): ActorSpec<ConscienceMessage, unknown> {
   const { store, audit, observer, log } = deps;
+  warmUpConscience();
   const builtins = deps.builtins ?? DEFAULT_PRINCIPLES;
   return {
     name: CONSCIENCE_ACTOR,

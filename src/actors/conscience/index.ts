@@ -7,6 +7,7 @@ export {
   type ConscienceObserver,
   conscienceActorSpec,
   type EvaluateOptions,
+  warmUpConscience,
 } from './actor.js';
 export { CONFUSABLES } from './confusables.js';
 export {

@@ -14,8 +14,11 @@ import type { WriteHandler } from '../store/store.js';
 import type { DetectorId } from './detectors/index.js';
 import type { Action, PrincipleRule } from './principles.js';
 
+const COLUMNS = 'name, description, weight, detectors, action, enabled, builtin, created_at, updated_at';
+
 export const RULE_QUERIES = {
-  all: 'SELECT name, description, weight, detectors, action, enabled, builtin, created_at, updated_at FROM conscience_rules ORDER BY created_at, name',
+  all: `SELECT ${COLUMNS} FROM conscience_rules ORDER BY position`,
+  byName: `SELECT ${COLUMNS} FROM conscience_rules WHERE name = ?`,
 } as const;
 
 export interface RuleRow {
@@ -95,10 +98,11 @@ function notFound(name: string): JameyError {
 
 /** Write operations of the conscience, registered with the store as `conscience.*`. */
 export function conscienceWriters(db: Db): Record<string, WriteHandler> {
-  const get = db.prepare(`${RULE_QUERIES.all.replace(' ORDER BY created_at, name', '')} WHERE name = ?`);
+  const get = db.prepare(RULE_QUERIES.byName);
   const insert = db.prepare(`
-    INSERT INTO conscience_rules (name, description, weight, detectors, action, enabled, builtin, created_at, updated_at)
-    VALUES (@name, @description, @weight, @detectors, @action, @enabled, @builtin, @now, @now)
+    INSERT INTO conscience_rules (name, description, weight, detectors, action, enabled, builtin, created_at, updated_at, position)
+    VALUES (@name, @description, @weight, @detectors, @action, @enabled, @builtin, @now, @now,
+      (SELECT coalesce(max(position), 0) + 1 FROM conscience_rules))
     ON CONFLICT (name) DO NOTHING`);
   const update = db.prepare(`
     UPDATE conscience_rules SET description = @description, weight = @weight, detectors = @detectors,

@@ -159,7 +159,8 @@ CREATE INDEX memories_entity_preferred ON memories (entity_id, seq) WHERE prefer
 
 /**
  * Conscience rules (the principles the conscience evaluates against), editable at run time.
- * `detectors` is a JSON array of detector ids. `conscience_seeded` records every built-in principle
+ * `detectors` is a JSON array of detector ids; `position` keeps the order rules were added in (the
+ * order principles are evaluated and listed). `conscience_seeded` records every built-in principle
  * ever seeded, so a built-in that an operator deleted is not seeded again on the next start, while a
  * built-in added by a later version still is.
  */
@@ -173,7 +174,8 @@ CREATE TABLE conscience_rules (
   enabled     INTEGER NOT NULL DEFAULT 1,
   builtin     INTEGER NOT NULL DEFAULT 0,
   created_at  INTEGER NOT NULL,
-  updated_at  INTEGER NOT NULL
+  updated_at  INTEGER NOT NULL,
+  position    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE conscience_seeded (
