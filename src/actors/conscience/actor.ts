@@ -186,6 +186,11 @@ export function conscienceActorSpec(deps: ConscienceDeps): ActorSpec<ConscienceM
         async receive(msg) {
           switch (msg.type) {
             case 'evaluate': {
+              if (typeof msg.text !== 'string') {
+                throw new JameyError('JAMEY_ERR_VALIDATION', 'the text to evaluate must be a string', {
+                  details: [{ path: '/text', problem: 'must be a string' }],
+                });
+              }
               const t0 = performance.now();
               const e = evaluate(msg.text, msg.context ?? {}, principles);
               observer?.evaluated(e, (performance.now() - t0) / 1000);
