@@ -14,6 +14,9 @@ import { registerCacheMetrics } from './actors/cache/metrics.js';
 import { type CacheOptionsInput, resolveCacheOptions } from './actors/cache/options.js';
 import { cachePruner, cacheWriters } from './actors/cache/persistent.js';
 import { TieredCache } from './actors/cache/tiered-cache.js';
+import { ConscienceClient, type ConscienceMessage, conscienceActorSpec } from './actors/conscience/actor.js';
+import { registerConscienceMetrics } from './actors/conscience/metrics.js';
+import { conscienceWriters } from './actors/conscience/rule-store.js';
 import { type ChatOptions, ChatService, registerChatService } from './actors/context/chat.js';
 import { type ContextOptions, contextActorSpec } from './actors/context/context.js';
 import { conversationWriters } from './actors/context/conversations.js';
@@ -107,6 +110,8 @@ export interface Jamey {
   /** Chat completions, models and embeddings (what the OpenAI-compatible routes call). */
   readonly chat: ChatService;
   readonly router: ModelRouter;
+  /** The conscience: evaluation against the principles, and the rules. */
+  readonly conscience: ConscienceClient;
   /** The last live Φ of the runtime (null until the first computation). */
   phiSnapshot(): PhiSnapshot | null;
   /** Set by `start()` when this start created the admin key: show it once. */
@@ -143,6 +148,7 @@ export function createJamey(
       cache: cacheWriters,
       context: conversationWriters,
       router: usageWriters,
+      conscience: conscienceWriters,
     },
     pruners: {
       memory: memoryPruner(memoryOptions.longTermRetentionMs),
@@ -218,6 +224,18 @@ export function createJamey(
       log: runtime.log,
     }),
   );
+  // The conscience: principles from SQLite; flag and block verdicts go to the security audit log.
+  const conscience = new ConscienceClient(
+    runtime.spawn<ConscienceMessage, unknown>(
+      conscienceActorSpec({
+        store,
+        audit: security.audit,
+        dependsOn: ['security'],
+        observer: registerConscienceMetrics(registry),
+        log: runtime.log,
+      }),
+    ),
+  );
   let tokenizer: Tokenizer | undefined;
   const providers = new Map<string, LlmProvider>();
   const chat = new ChatService({
@@ -254,6 +272,7 @@ export function createJamey(
     memory: new MemoryClient(memoryRef),
     chat,
     router: modelRouter,
+    conscience,
     security,
     keys,
     cache,

@@ -38,6 +38,7 @@ test('the service runtime keeps memories in its data folder across a restart', a
       ['memory-consolidation', 'running'],
       ['router', 'running'],
       ['context', 'running'],
+      ['conscience', 'running'],
       ['integrated-info', 'running'],
     ],
   );

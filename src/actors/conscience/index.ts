@@ -1,3 +1,14 @@
+export {
+  type AuditSink,
+  CONSCIENCE_ACTOR,
+  ConscienceClient,
+  type ConscienceDeps,
+  type ConscienceMessage,
+  type ConscienceObserver,
+  conscienceActorSpec,
+  type EvaluateOptions,
+  warmUpConscience,
+} from './actor.js';
 export { CONFUSABLES } from './confusables.js';
 export {
   cardNetwork,
@@ -41,6 +52,7 @@ export {
   redactEvaluation,
   type Verdict,
 } from './evaluate.js';
+export { MAX_PRINCIPLE_LABELS, registerConscienceMetrics } from './metrics.js';
 export { LIGHT, type Normalised, type NormaliseOptions, normalise, toOriginalSpan } from './normalise.js';
 export {
   ACTIONS,
@@ -54,3 +66,11 @@ export {
   validateRule,
   validateRules,
 } from './principles.js';
+export {
+  conscienceWriters,
+  RULE_QUERIES,
+  type RulePatch,
+  type RuleRow,
+  ruleFromRow,
+  type StoredRule,
+} from './rule-store.js';

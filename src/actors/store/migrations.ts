@@ -157,10 +157,38 @@ CREATE INDEX llm_usage_day ON llm_usage (day);
 CREATE INDEX memories_entity_preferred ON memories (entity_id, seq) WHERE preferred_model IS NOT NULL;
 `;
 
+/**
+ * Conscience rules (the principles the conscience evaluates against), editable at run time.
+ * `detectors` is a JSON array of detector ids; `position` keeps the order rules were added in (the
+ * order principles are evaluated and listed). `conscience_seeded` records every built-in principle
+ * ever seeded, so a built-in that an operator deleted is not seeded again on the next start, while a
+ * built-in added by a later version still is.
+ */
+const V4 = `
+CREATE TABLE conscience_rules (
+  name        TEXT    PRIMARY KEY,
+  description TEXT    NOT NULL,
+  weight      REAL    NOT NULL CHECK (weight >= 0 AND weight <= 1),
+  detectors   TEXT    NOT NULL,
+  action      TEXT    NOT NULL CHECK (action IN ('flag','block')),
+  enabled     INTEGER NOT NULL DEFAULT 1,
+  builtin     INTEGER NOT NULL DEFAULT 0,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  position    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE conscience_seeded (
+  name      TEXT    PRIMARY KEY,
+  seeded_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: 'memories', up: V1 },
   { version: 2, name: 'security and cache', up: V2 },
   { version: 3, name: 'conversations and usage', up: V3 },
+  { version: 4, name: 'conscience rules', up: V4 },
 ]);
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -1,6 +1,7 @@
 /** Every route of the HTTP API; a new route module is added to this list. */
 import type { Route } from '../route.js';
 import chat from './chat.js';
+import conscience from './conscience.js';
 import consciousness from './consciousness.js';
 import health from './health.js';
 import keys from './keys.js';
@@ -15,5 +16,6 @@ export const allRoutes: readonly Route[] = [
   ...memories,
   ...phi,
   ...consciousness,
+  ...conscience,
   ...chat,
 ];
