@@ -38,7 +38,10 @@ export function loadConfigFile(env: NodeJS.ProcessEnv = process.env, cwd = proce
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new JameyError('JAMEY_ERR_INVALID_OPTION', `config file ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new JameyError(
+      'JAMEY_ERR_INVALID_OPTION',
+      `config file ${file} is not valid JSON: ${(err as Error).message}`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new JameyError('JAMEY_ERR_INVALID_OPTION', `config file ${file} must hold a JSON object`);
@@ -52,7 +55,8 @@ export function loadConfigFile(env: NodeJS.ProcessEnv = process.env, cwd = proce
   } else if (llmIn !== undefined) {
     for (const k of Object.keys(llmIn)) if (!LLM_KEYS.has(k)) problems.push(`unknown key "llm.${k}"`);
   }
-  if (o['providers'] !== undefined && !Array.isArray(o['providers'])) problems.push('"providers" must be an array');
+  if (o['providers'] !== undefined && !Array.isArray(o['providers']))
+    problems.push('"providers" must be an array');
   if (problems.length > 0) {
     throw new JameyError('JAMEY_ERR_INVALID_OPTION', `config file ${file}: ${problems.join('; ')}`, {
       details: problems,

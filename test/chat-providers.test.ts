@@ -143,7 +143,11 @@ test('with no model named, the entity’s preferred model (storeWithProvider) is
 const tools: OpenAI.ChatCompletionTool[] = [
   {
     type: 'function',
-    function: { name: 'lookup', description: 'Look a thing up', parameters: { type: 'object', properties: {} } },
+    function: {
+      name: 'lookup',
+      description: 'Look a thing up',
+      parameters: { type: 'object', properties: {} },
+    },
   },
 ];
 
@@ -192,7 +196,11 @@ test('tool calls pass through, complete and streamed; a model without tools is r
   assert.ok(followUp.choices[0]);
 
   await assert.rejects(
-    client.chat.completions.create({ model: 'compat-test', messages: [{ role: 'user', content: 'x' }], tools }),
+    client.chat.completions.create({
+      model: 'compat-test',
+      messages: [{ role: 'user', content: 'x' }],
+      tools,
+    }),
     (err: { status?: number }) => err.status === 400,
   );
 });

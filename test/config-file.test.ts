@@ -13,9 +13,17 @@ after(() => tmp.cleanup());
 test('jamey.config.json supplies providers and LLM options; no file is no configuration', () => {
   assert.deepEqual(loadConfigFile({}, tmp.dir), {});
   const providers = [
-    { name: 'up', kind: 'openai', baseUrl: 'http://127.0.0.1:9/v1', models: [{ id: 'm', contextTokens: 4096 }] },
+    {
+      name: 'up',
+      kind: 'openai',
+      baseUrl: 'http://127.0.0.1:9/v1',
+      models: [{ id: 'm', contextTokens: 4096 }],
+    },
   ];
-  writeFileSync(join(tmp.dir, 'jamey.config.json'), JSON.stringify({ providers, llm: { chat: { retries: 3 } } }));
+  writeFileSync(
+    join(tmp.dir, 'jamey.config.json'),
+    JSON.stringify({ providers, llm: { chat: { retries: 3 } } }),
+  );
   const o = loadConfigFile({}, tmp.dir);
   assert.deepEqual(o.llm?.providers, providers);
   assert.equal(o.llm?.chat?.retries, 3);
@@ -32,7 +40,10 @@ test('bad files are refused with every problem named', () => {
       err.details.some((d) => d.includes('"extra"')) &&
       err.details.some((d) => d.includes('llm.bogus')),
   );
-  assert.throws(() => loadConfigFile({ JAMEY_CONFIG: join(tmp.dir, 'nope.json') }, tmp.dir), /does not exist/);
+  assert.throws(
+    () => loadConfigFile({ JAMEY_CONFIG: join(tmp.dir, 'nope.json') }, tmp.dir),
+    /does not exist/,
+  );
   writeFileSync(file, '{ not json');
   assert.throws(() => loadConfigFile({ JAMEY_CONFIG: file }, tmp.dir), /not valid JSON/);
 });

@@ -261,12 +261,16 @@ export class ChatService {
   /** The conscience's verdict on a text, or null when no conscience runs. */
   async #evaluate(text: string, role: 'user' | 'assistant', caller: Caller): Promise<Evaluation | null> {
     if (text.length === 0 || this.#runtime.system.host(CONSCIENCE_ACTOR) === undefined) return null;
-    return (await this.#runtime
-      .actor(CONSCIENCE_ACTOR)
-      .ask(
-        { type: 'evaluate', text, context: { role } },
-        caller.signal === undefined ? {} : { signal: caller.signal },
-      )) as Evaluation;
+    return (await this.#runtime.actor(CONSCIENCE_ACTOR).ask(
+      {
+        type: 'evaluate',
+        text,
+        context: { role },
+        by: caller.keyId === null ? caller.tenant : `key:${caller.keyId}`,
+        source: role === 'user' ? 'chat.input' : 'chat.output',
+      },
+      caller.signal === undefined ? {} : { signal: caller.signal },
+    )) as Evaluation;
   }
 
   #router() {
@@ -682,19 +686,17 @@ export class ChatService {
     void (async () => {
       let surprise: number | undefined;
       if (hasPredictive) {
-        const r = (await this.#runtime
-          .actor(PREDICTIVE_ACTOR)
-          .ask(
-            {
-              type: 'score',
-              input: {
-                text: question,
-                ...(caller.entityId === null ? {} : { entity: caller.entityId }),
-                learn: true,
-              },
+        const r = (await this.#runtime.actor(PREDICTIVE_ACTOR).ask(
+          {
+            type: 'score',
+            input: {
+              text: question,
+              ...(caller.entityId === null ? {} : { entity: caller.entityId }),
+              learn: true,
             },
-            { deadlineMs: 5000, priority: 'low' },
-          )) as { surprise?: { score?: number } } | null;
+          },
+          { deadlineMs: 5000, priority: 'low' },
+        )) as { surprise?: { score?: number } } | null;
         surprise = r?.surprise?.score;
       }
       if (hasWorkspace) {
