@@ -175,6 +175,8 @@ function verdictSummary(e: Evaluation | null): Record<string, unknown> | null {
   };
 }
 
+const NOTHING_PREPARED: Prepared = Object.freeze({ history: [], memories: [], preferred: null, existing: false });
+
 /** The pseudo-model named in answers the conscience gave instead of a model. */
 const REFUSAL_MODEL = { id: 'jamey-conscience', provider: 'conscience' } as ModelInfo;
 
@@ -278,6 +280,8 @@ export class ChatService {
   }
 
   async #prepare(body: ChatCompletionBody, caller: Caller, conversationId: string | null): Promise<Prepared> {
+    // Nothing stored to read and nobody's memory to use: no need to ask the context actor.
+    if (conversationId === null && caller.entityId === null) return NOTHING_PREPARED;
     if (conversationId !== null) await this.#pending.get(conversationId);
     return (await this.#runtime.actor<ContextMessage, unknown>(CONTEXT_ACTOR).ask(
       {
