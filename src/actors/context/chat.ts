@@ -175,7 +175,12 @@ function verdictSummary(e: Evaluation | null): Record<string, unknown> | null {
   };
 }
 
-const NOTHING_PREPARED: Prepared = Object.freeze({ history: [], memories: [], preferred: null, existing: false });
+const NOTHING_PREPARED: Prepared = Object.freeze({
+  history: [],
+  memories: [],
+  preferred: null,
+  existing: false,
+});
 
 /** The pseudo-model named in answers the conscience gave instead of a model. */
 const REFUSAL_MODEL = { id: 'jamey-conscience', provider: 'conscience' } as ModelInfo;
@@ -364,6 +369,18 @@ export class ChatService {
     }
   }
 
+  /** Reports a failed attempt (or an aborted one) to the router; returns how it was classed. */
+  #reportFailure(model: ModelInfo, err: unknown, started: number): { retryable: boolean; aborted: boolean } {
+    const f = failureOf(err);
+    this.#report({
+      model: model.id,
+      outcome: f.aborted ? 'aborted' : 'failed',
+      retryable: f.retryable,
+      latencyMs: this.#runtime.clock.now() - started,
+    });
+    return f;
+  }
+
   #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
       const clock = this.#runtime.clock;
@@ -423,13 +440,7 @@ export class ChatService {
             });
           return { value, model, prompt, started };
         } catch (err) {
-          const f = failureOf(err);
-          this.#report({
-            model: model.id,
-            outcome: f.aborted ? 'aborted' : 'failed',
-            retryable: f.retryable,
-            latencyMs: this.#runtime.clock.now() - started,
-          });
+          const f = this.#reportFailure(model, err, started);
           if (f.aborted || (err as { code?: string }).code === 'JAMEY_ERR_VALIDATION') throw err;
           last = err;
           this.#runtime.log.warn('model attempt failed', {
@@ -556,13 +567,7 @@ export class ChatService {
       });
       return { model, vectors: r.vectors, promptTokens: r.usage.promptTokens };
     } catch (err) {
-      const f = failureOf(err);
-      this.#report({
-        model: model.id,
-        outcome: f.aborted ? 'aborted' : 'failed',
-        retryable: f.retryable,
-        latencyMs: this.#runtime.clock.now() - started,
-      });
+      this.#reportFailure(model, err, started);
       throw err;
     }
   }
@@ -858,13 +863,7 @@ export class ChatService {
         });
       }
     } catch (err) {
-      const f = failureOf(err);
-      this.#report({
-        model: model.id,
-        outcome: f.aborted ? 'aborted' : 'failed',
-        retryable: f.retryable,
-        latencyMs: this.#runtime.clock.now() - started,
-      });
+      this.#reportFailure(model, err, started);
       throw err;
     }
     const tk = this.#tokenizer();
