@@ -45,6 +45,13 @@ import {
 import { memoryPruner, memoryWriters } from './actors/memory/repository.js';
 import { LAYERS } from './actors/memory/types.js';
 import { monitorActorSpec, ResourceMonitor, registerResourceMetrics } from './actors/monitor/monitor.js';
+import {
+  createPredictiveActor,
+  PredictiveClient,
+  type PredictiveOptions,
+} from './actors/predictive/actor.js';
+import { registerPredictiveMetrics } from './actors/predictive/metrics.js';
+import { predictiveWriters } from './actors/predictive/persistence.js';
 import { usageWriters } from './actors/router/budget.js';
 import { registerRouterMetrics } from './actors/router/metrics.js';
 import { ModelRouter, type RouterOptions, routerActorSpec } from './actors/router/router.js';
@@ -78,6 +85,8 @@ export interface JameyOptions {
   integratedInfo?: IntegratedInfoOptions;
   /** Models, routing, budgets, context and chat; see docs/chat.md. */
   llm?: LlmOptions;
+  /** Predictive processing (model sizes, entity cap, snapshots, saves); see docs/predictive.md. */
+  predictive?: PredictiveOptions;
 }
 
 export interface LlmOptions {
@@ -107,6 +116,8 @@ export interface Jamey {
   /** Chat completions, models and embeddings (what the OpenAI-compatible routes call). */
   readonly chat: ChatService;
   readonly router: ModelRouter;
+  /** Surprise of messages under the predictive models (text, content, timing). */
+  readonly predictive: PredictiveClient;
   /** The last live Φ of the runtime (null until the first computation). */
   phiSnapshot(): PhiSnapshot | null;
   /** Set by `start()` when this start created the admin key: show it once. */
@@ -143,6 +154,7 @@ export function createJamey(
       cache: cacheWriters,
       context: conversationWriters,
       router: usageWriters,
+      predictive: predictiveWriters,
     },
     pruners: {
       memory: memoryPruner(memoryOptions.longTermRetentionMs),
@@ -234,6 +246,17 @@ export function createJamey(
   // Live Φ of the runtime itself: each supervised actor is a node, active or idle per tick.
   const integratedInfo = createIntegratedInfoActor(runtime, jamey.integratedInfo);
   runtime.spawn(integratedInfo);
+  // Predictive processing: learns every scored text; saved through the store (docs/predictive.md).
+  const predictiveActor = createPredictiveActor({
+    pool: runtime.pool,
+    store,
+    clock: runtime.clock,
+    log: runtime.log,
+    embed: (texts) => embedderForMemory.embed(texts),
+    ...(jamey.predictive === undefined ? {} : { options: jamey.predictive }),
+  });
+  const predictive = new PredictiveClient(runtime.spawn(predictiveActor));
+  registerPredictiveMetrics(registry, predictiveActor);
   new Gauge({
     name: 'jamey_memory_items',
     help: 'Memories per layer.',
@@ -254,6 +277,7 @@ export function createJamey(
     memory: new MemoryClient(memoryRef),
     chat,
     router: modelRouter,
+    predictive,
     security,
     keys,
     cache,
