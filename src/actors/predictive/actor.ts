@@ -476,9 +476,7 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
         return result;
       }
 
-      async function scoreAll(
-        inputs: PredictInput[],
-      ): Promise<{
+      async function scoreAll(inputs: PredictInput[]): Promise<{
         scored: ScoredText[];
         version: number;
         embeddings: Array<ArrayLike<number> | undefined>;
