@@ -29,6 +29,7 @@
  * global model is loaded at start, entities on demand. A crash loses at most one save interval.
  */
 
+import { fileURLToPath } from 'node:url';
 import type { ActorContext, ActorRef, ActorSpec, BatchResult, Behavior } from '../../runtime/actor.js';
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import { JameyError } from '../../runtime/errors.js';
@@ -36,7 +37,6 @@ import type { Logger } from '../../runtime/log.js';
 import type { TaskPool } from '../../runtime/pool.js';
 import type { Store } from '../store/store.js';
 import { ContentModel, type ContentModelJson, type ContentModelOptions } from './content-model.js';
-import { PREDICT_TASK_FILE } from './index.js';
 import {
   entityScope,
   GLOBAL_SCOPE,
@@ -52,6 +52,9 @@ import { TEXT_MODEL_MIN_BYTES, TextModel } from './text-model.js';
 import { TimingModel, type TimingModelJson, type TimingModelOptions } from './timing-model.js';
 
 export const PREDICTIVE_ACTOR = 'predictive';
+
+// The worker module (index.ts names it too; importing index here would make the import cyclic).
+const PREDICT_TASK_FILE = fileURLToPath(new URL('./predict-task.js', import.meta.url));
 
 /** Longest text the actor scores or learns, in UTF-16 code units (the route's limit too). */
 export const MAX_PREDICT_CHARS = 32_768;
@@ -463,7 +466,6 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
         const s = learn ? combiner.observe(errors) : combiner.score(errors);
         if (learn) {
           learnText(input.text, e);
-          globalDirty = true;
         }
         const result: PredictResult = {
           text: { bits: scored.bits, bpc: scored.bpc, chars: scored.chars, snapshot: version, entityBpc },
