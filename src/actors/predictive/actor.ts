@@ -18,7 +18,8 @@
  * message. A reported `bits` is the code length of the text under the arithmetic coder driven by
  * the snapshot it names (`text.snapshot`); two scores against one snapshot never see each other's
  * learning. The per-entity text figure (`text.entityBpc`) is scored on the actor thread: the
- * entity model is small and its learning runs there anyway, so a pool task would save no time.
+ * entity model is small (a 91-byte message scores in ~41 µs on 256 KiB, less than a pool round
+ * trip) and its learning runs there anyway.
  *
  * Learning (score with `learn`, the default, and `learn` messages) runs on the actor thread after
  * scoring: text into the global and the entity model, the embedding into the entity's content
