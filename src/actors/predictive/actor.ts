@@ -54,6 +54,9 @@ import { TimingModel, type TimingModelJson, type TimingModelOptions } from './ti
 
 export const PREDICTIVE_ACTOR = 'predictive';
 
+/** Learning time (ms) after which a turn yields to the event loop. */
+const YIELD_AFTER_MS = 10;
+
 // The worker module (index.ts names it too; importing index here would make the import cyclic).
 const PREDICT_TASK_FILE = fileURLToPath(new URL('./predict-task.js', import.meta.url));
 
@@ -553,9 +556,16 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
           }
           // In arrival order, so a learn between two scores is learned after both were scored.
           let next = 0;
+          let slice = performance.now();
           for (let k = 0; k < messages.length; k++) {
             if (results[k] !== undefined) continue;
             const m = messages[k]!;
+            // Learning runs on the event loop: a turn of many long messages gives way now and then,
+            // so other actors and the HTTP server are not held up. No snapshot is published here.
+            if (performance.now() - slice > YIELD_AFTER_MS) {
+              await new Promise<void>((resolve) => setImmediate(resolve));
+              slice = performance.now();
+            }
             try {
               switch (m.type) {
                 case 'score': {
@@ -625,9 +635,17 @@ export class PredictiveClient {
     return this.ref.ask({ type: 'score', input }, options) as Promise<PredictResult>;
   }
 
-  /** Learns a text without scoring it (a fire-and-forget tell: false when the mailbox refused it). */
+  /**
+   * Learns a text without scoring it: a fire-and-forget tell, false when it was not queued (a full
+   * mailbox included), so a broadcast that outpaces learning loses texts instead of failing.
+   */
   learn(text: string, entity?: string): boolean {
-    return this.ref.tell(entity === undefined ? { type: 'learn', text } : { type: 'learn', text, entity });
+    try {
+      return this.ref.tell(entity === undefined ? { type: 'learn', text } : { type: 'learn', text, entity });
+    } catch (err) {
+      if (err instanceof JameyError && err.code === 'JAMEY_ERR_MAILBOX_FULL') return false;
+      throw err;
+    }
   }
 
   stats(): Promise<PredictiveStats> {
