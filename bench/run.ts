@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: runs the benchmark suites and prints a markdown table; `--json FILE` also writes
- * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall,cache,http,chat,phi` picks suites;
+ * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall,cache,http,chat,phi,compress` picks suites;
  * `--time MS` sets the measuring time per task and round.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cacheTiers } from './cache.js';
 import { chat } from './chat.js';
+import { DEFAULT_TEXTS, runCompressBench } from './compress.js';
 import { frontEnd } from './http.js';
 import { actorThroughput, askRoundTrips, poolOverhead } from './kernel.js';
 import { machine, markdown, type Row } from './lib.js';
@@ -23,7 +24,50 @@ const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
   http: frontEnd,
   chat,
   phi: phiSuite,
+  compress: compressSuite,
 };
+
+/**
+ * The predictive text model as a compressor on the Debian texts when installed (none: no rows):
+ * bits per char against PPMd order 6 in the same run, and the learning speed against its goal.
+ * `node dist/bench/compress.js` gives the full table (gzip, bzip2, xz, PPMd) and takes other files.
+ */
+async function compressSuite(): Promise<Row[]> {
+  const files = DEFAULT_TEXTS.filter((f) => existsSync(f));
+  if (files.length === 0) return [];
+  const result = await runCompressBench(files, { sizeBytes: 32 << 20, verify: false });
+  const rows: Row[] = [];
+  for (const [file, learn] of Object.entries(result.learnMBps)) {
+    const mine = result.rows.find((r) => r.file === file && r.compressor === 'model coded');
+    const ppmd = result.rows.find((r) => r.file === file && r.compressor.startsWith('7z'));
+    if (mine !== undefined) {
+      const row: Row = {
+        suite: 'compress',
+        name: `${file}: bits per char`,
+        value: mine.bpc,
+        unit: 'bpc',
+        goal: '< PPMd o6',
+        met: true,
+      };
+      if (ppmd !== undefined) {
+        row.baseline = ppmd.bpc;
+        row.baselineName = 'PPMd o6 (7z)';
+        row.ratio = mine.bpc / ppmd.bpc;
+        row.met = mine.bpc < ppmd.bpc;
+      }
+      rows.push(row);
+    }
+    rows.push({
+      suite: 'compress',
+      name: `${file}: scoreAndLearn`,
+      value: learn,
+      unit: 'MB/s',
+      goal: '≥ 2 MB/s',
+      met: learn >= 2,
+    });
+  }
+  return rows;
+}
 
 /**
  * Big Φ, one thread, for the basic network, PyPhi's two heavy 5-node test networks and seeded random

@@ -48,6 +48,13 @@ import {
 import { memoryPruner, memoryWriters } from './actors/memory/repository.js';
 import { LAYERS } from './actors/memory/types.js';
 import { monitorActorSpec, ResourceMonitor, registerResourceMetrics } from './actors/monitor/monitor.js';
+import {
+  createPredictiveActor,
+  PredictiveClient,
+  type PredictiveOptions,
+} from './actors/predictive/actor.js';
+import { registerPredictiveMetrics } from './actors/predictive/metrics.js';
+import { predictiveWriters } from './actors/predictive/persistence.js';
 import { usageWriters } from './actors/router/budget.js';
 import { registerRouterMetrics } from './actors/router/metrics.js';
 import { ModelRouter, type RouterOptions, routerActorSpec } from './actors/router/router.js';
@@ -81,6 +88,8 @@ export interface JameyOptions {
   integratedInfo?: IntegratedInfoOptions;
   /** Models, routing, budgets, context and chat; see docs/chat.md. */
   llm?: LlmOptions;
+  /** Predictive processing (model sizes, entity cap, snapshots, saves); see docs/predictive.md. */
+  predictive?: PredictiveOptions;
 }
 
 export interface LlmOptions {
@@ -112,6 +121,8 @@ export interface Jamey {
   readonly router: ModelRouter;
   /** The conscience: evaluation against the principles, and the rules. */
   readonly conscience: ConscienceClient;
+  /** Surprise of messages under the predictive models (text, content, timing). */
+  readonly predictive: PredictiveClient;
   /** The last live Φ of the runtime (null until the first computation). */
   phiSnapshot(): PhiSnapshot | null;
   /** Set by `start()` when this start created the admin key: show it once. */
@@ -149,6 +160,7 @@ export function createJamey(
       context: conversationWriters,
       router: usageWriters,
       conscience: conscienceWriters,
+      predictive: predictiveWriters,
     },
     pruners: {
       memory: memoryPruner(memoryOptions.longTermRetentionMs),
@@ -252,6 +264,17 @@ export function createJamey(
   // Live Φ of the runtime itself: each supervised actor is a node, active or idle per tick.
   const integratedInfo = createIntegratedInfoActor(runtime, jamey.integratedInfo);
   runtime.spawn(integratedInfo);
+  // Predictive processing: learns every scored text; saved through the store (docs/predictive.md).
+  const predictiveActor = createPredictiveActor({
+    pool: runtime.pool,
+    store,
+    clock: runtime.clock,
+    log: runtime.log,
+    embed: (texts) => embedderForMemory.embed(texts),
+    ...(jamey.predictive === undefined ? {} : { options: jamey.predictive }),
+  });
+  const predictive = new PredictiveClient(runtime.spawn(predictiveActor));
+  registerPredictiveMetrics(registry, predictiveActor);
   new Gauge({
     name: 'jamey_memory_items',
     help: 'Memories per layer.',
@@ -273,6 +296,7 @@ export function createJamey(
     chat,
     router: modelRouter,
     conscience,
+    predictive,
     security,
     keys,
     cache,

@@ -40,6 +40,7 @@ test('the service runtime keeps memories in its data folder across a restart', a
       ['context', 'running'],
       ['conscience', 'running'],
       ['integrated-info', 'running'],
+      ['predictive', 'running'],
     ],
   );
   await first.close();

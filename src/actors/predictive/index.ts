@@ -1,11 +1,29 @@
 /**
  * Predictive processing: prediction error as surprisal over a hierarchy of predictors (text,
  * content, timing) and its precision-weighted combination. Pure modules over typed arrays and
- * plain data; `predict-task.js` is the worker module that scores batches of texts on a snapshot.
+ * plain data; `predict-task.js` is the worker module that scores batches of texts on a snapshot;
+ * `actor.js` is the actor that owns their learning, `persistence.js` its rows in the store.
  */
 
 import { fileURLToPath } from 'node:url';
 
+export {
+  createPredictiveActor,
+  MAX_ENTITY_CHARS,
+  MAX_PREDICT_CHARS,
+  PREDICTIVE_ACTOR,
+  type PredictInput,
+  type PredictiveActor,
+  PredictiveClient,
+  type PredictiveDeps,
+  type PredictiveMessage,
+  type PredictiveObserver,
+  type PredictiveOptions,
+  type PredictiveReply,
+  type PredictiveStats,
+  type PredictResult,
+  type SnapshotInfo,
+} from './actor.js';
 export {
   byteLength,
   type CoderOptions,
@@ -21,6 +39,17 @@ export {
   type ContentModelOptions,
   cosineDistance,
 } from './content-model.js';
+export { registerPredictiveMetrics } from './metrics.js';
+export {
+  entityScope,
+  GLOBAL_SCOPE,
+  type ModelKind,
+  PREDICTIVE_QUERIES,
+  packModel,
+  predictiveWriters,
+  type SavedModel,
+  unpackModel,
+} from './persistence.js';
 export type { ScoreBatchPayload, ScoredText } from './predict-task.js';
 export {
   LEVELS,

@@ -59,6 +59,11 @@ export class TimingModel {
     this.stats = new RunningStats(o.maxCount);
   }
 
+  /** Time of the last observed request, or undefined before the first. */
+  get lastMs(): number | undefined {
+    return this.last;
+  }
+
   /** Intervals learned. */
   get count(): number {
     return this.stats.count;

@@ -184,11 +184,23 @@ CREATE TABLE conscience_seeded (
 ) WITHOUT ROWID;
 `;
 
+/** Learned predictive models (src/actors/predictive): one packed row per scope. */
+const V5 = `
+CREATE TABLE predictive_models (
+  scope      TEXT PRIMARY KEY,
+  kind       TEXT NOT NULL,
+  data       BLOB NOT NULL,
+  updated_at INTEGER NOT NULL,
+  messages   INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: 'memories', up: V1 },
   { version: 2, name: 'security and cache', up: V2 },
   { version: 3, name: 'conversations and usage', up: V3 },
   { version: 4, name: 'conscience rules', up: V4 },
+  { version: 5, name: 'predictive models', up: V5 },
 ]);
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

@@ -8,6 +8,7 @@ import keys from './keys.js';
 import memories from './memories.js';
 import metrics from './metrics.js';
 import phi from './phi.js';
+import predict from './predict.js';
 
 export const allRoutes: readonly Route[] = [
   ...health,
@@ -15,6 +16,7 @@ export const allRoutes: readonly Route[] = [
   ...keys,
   ...memories,
   ...phi,
+  ...predict,
   ...consciousness,
   ...conscience,
   ...chat,
