@@ -1,0 +1,38 @@
+export {
+  type Broadcast,
+  type BroadcastFormat,
+  BUILTIN_FORMATS,
+  type CycleReport,
+  createWorkspaceActor,
+  DROP_REASONS,
+  type DropReason,
+  type PostInput,
+  resolveWorkspaceOptions,
+  type SubscriberStatus,
+  WORKSPACE_ACTOR,
+  type WorkspaceActor,
+  WorkspaceClient,
+  type WorkspaceCounters,
+  type WorkspaceDeps,
+  type WorkspaceMessage,
+  type WorkspaceOptions,
+  type WorkspaceState,
+} from './actor.js';
+export {
+  activation,
+  baseActivation,
+  type Candidate,
+  Competition,
+  type CompetitionOptions,
+  type ConscienceSignal,
+  type CycleOutcome,
+  contentKey,
+  cosine,
+  DEFAULT_COMPETITION_OPTIONS,
+  type Focus,
+  relevance,
+  type Salience,
+  tokenOverlap,
+} from './competition.js';
+export { DEFAULT_RETENTION_MS, HISTORY_QUERIES, workspacePruner, workspaceWriters } from './history.js';
+export { registerWorkspaceMetrics } from './metrics.js';
