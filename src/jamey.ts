@@ -60,6 +60,15 @@ import {
 } from './actors/security/index.js';
 import { maintenanceMetrics, registerStoreMetrics } from './actors/store/metrics.js';
 import { poolCheckpointer, Store } from './actors/store/store.js';
+import {
+  createWorkspaceActor,
+  DEFAULT_RETENTION_MS,
+  registerWorkspaceMetrics,
+  WorkspaceClient,
+  type WorkspaceOptions,
+  workspacePruner,
+  workspaceWriters,
+} from './actors/workspace/index.js';
 import { buildServer, type JameyServer } from './http/server.js';
 import { JameyError } from './runtime/errors.js';
 import type { RuntimeOptionsInput } from './runtime/options.js';
@@ -76,6 +85,8 @@ export interface JameyOptions {
   cache?: CacheOptionsInput;
   /** Live Φ (tick, compute interval, nodes); see docs/phi.md. */
   integratedInfo?: IntegratedInfoOptions;
+  /** The global workspace (cycle, competition, subscribers, history); see docs/workspace.md. */
+  workspace?: WorkspaceOptions;
   /** Models, routing, budgets, context and chat; see docs/chat.md. */
   llm?: LlmOptions;
 }
@@ -107,6 +118,8 @@ export interface Jamey {
   /** Chat completions, models and embeddings (what the OpenAI-compatible routes call). */
   readonly chat: ChatService;
   readonly router: ModelRouter;
+  /** The global workspace: post candidates, run a cycle, read its state, subscribe to broadcasts. */
+  readonly workspace: WorkspaceClient;
   /** The last live Φ of the runtime (null until the first computation). */
   phiSnapshot(): PhiSnapshot | null;
   /** Set by `start()` when this start created the admin key: show it once. */
@@ -139,6 +152,7 @@ export function createJamey(
     file: join(dataDir, DATABASE_FILE),
     writers: {
       memory: memoryWriters,
+      workspace: workspaceWriters,
       security: securityWriters,
       cache: cacheWriters,
       context: conversationWriters,
@@ -146,6 +160,7 @@ export function createJamey(
     },
     pruners: {
       memory: memoryPruner(memoryOptions.longTermRetentionMs),
+      workspace: workspacePruner(jamey.workspace?.retentionMs ?? DEFAULT_RETENTION_MS),
       security: securityPruner({}, runtime.clock),
       cache: cachePruner(resolveCacheOptions(cacheOptions).l3.ttiMs),
     },
@@ -234,6 +249,18 @@ export function createJamey(
   // Live Φ of the runtime itself: each supervised actor is a node, active or idle per tick.
   const integratedInfo = createIntegratedInfoActor(runtime, jamey.integratedInfo);
   runtime.spawn(integratedInfo);
+  // The global workspace: broadcasts go to the memory actor (episodic) unless configured otherwise.
+  const workspaceActor = createWorkspaceActor({
+    store,
+    log: runtime.log,
+    isRunning: (name) => {
+      const host = runtime.system.host(name);
+      return host !== undefined && host.status !== 'stopped' && host.status !== 'failed';
+    },
+    ...(jamey.workspace === undefined ? {} : { options: jamey.workspace }),
+  });
+  const workspace = new WorkspaceClient(runtime.spawn(workspaceActor));
+  registerWorkspaceMetrics(registry, workspaceActor);
   new Gauge({
     name: 'jamey_memory_items',
     help: 'Memories per layer.',
@@ -254,6 +281,7 @@ export function createJamey(
     memory: new MemoryClient(memoryRef),
     chat,
     router: modelRouter,
+    workspace,
     security,
     keys,
     cache,

@@ -39,6 +39,7 @@ test('the service runtime keeps memories in its data folder across a restart', a
       ['router', 'running'],
       ['context', 'running'],
       ['integrated-info', 'running'],
+      ['workspace', 'running'],
     ],
   );
   await first.close();

@@ -132,7 +132,7 @@ export interface CycleOutcome {
 const TOKEN = /[\p{L}\p{N}]+/gu;
 
 function clamp01(x: number): number {
-  return x > 1 ? 1 : x > 0 ? x : 0;
+  return Math.min(1, Math.max(0, x));
 }
 
 export function tokens(text: string): Set<string> {
