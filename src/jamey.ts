@@ -63,6 +63,7 @@ import { poolCheckpointer, Store } from './actors/store/store.js';
 import {
   createWorkspaceActor,
   DEFAULT_RETENTION_MS,
+  isActorRunning,
   registerWorkspaceMetrics,
   WorkspaceClient,
   type WorkspaceOptions,
@@ -253,10 +254,7 @@ export function createJamey(
   const workspaceActor = createWorkspaceActor({
     store,
     log: runtime.log,
-    isRunning: (name) => {
-      const host = runtime.system.host(name);
-      return host !== undefined && host.status !== 'stopped' && host.status !== 'failed';
-    },
+    isRunning: (name) => isActorRunning(runtime.system, name),
     ...(jamey.workspace === undefined ? {} : { options: jamey.workspace }),
   });
   const workspace = new WorkspaceClient(runtime.spawn(workspaceActor));

@@ -5,8 +5,8 @@
 import { JameyError } from '../../runtime/errors.js';
 import type { Tokenizer } from '../context/tokenizer.js';
 import type { EmbeddingProvider } from '../memory/embedding/provider.js';
-import type { ProviderConfig } from './config.js';
 import { AnthropicProvider } from './anthropic.js';
+import type { ProviderConfig } from './config.js';
 import { LocalProvider } from './local.js';
 import { OllamaProvider } from './ollama.js';
 import { OpenAIProvider } from './openai.js';

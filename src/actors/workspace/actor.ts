@@ -46,7 +46,11 @@ export interface WorkspaceOptions extends Partial<CompetitionOptions> {
   subscriberQueue?: number;
   /** Actors subscribed from the start. @default ['memory'] */
   subscribers?: readonly string[];
-  /** Mailbox capacity (drop-oldest; posts go in the normal lane, the client's asks in the high one). @default 1024 */
+  /**
+   * Mailbox capacity. Drop-oldest: under a flood of posts the oldest message goes first. Posts and
+   * the client's asks share the normal lane, so a `cycle` sees every post sent before it.
+   * @default 1024
+   */
   mailboxCapacity?: number;
 }
 
@@ -260,6 +264,15 @@ export function resolveWorkspaceOptions(o: WorkspaceOptions = {}): Readonly<Reso
     subscribers: o.subscribers ?? ['memory'],
     mailboxCapacity: positiveInt('mailboxCapacity', o.mailboxCapacity, 1024),
   });
+}
+
+/** Whether the actor `name` of a system runs (absent, stopped and failed ones do not). */
+export function isActorRunning(
+  system: { host(name: string): { readonly status: string } | undefined },
+  name: string,
+): boolean {
+  const status = system.host(name)?.status;
+  return status !== undefined && status !== 'stopped' && status !== 'failed';
 }
 
 function checkPost(c: PostInput): void {
@@ -590,11 +603,11 @@ export class WorkspaceClient {
 
   /** Runs one competition now. */
   cycle(): Promise<CycleReport> {
-    return this.ref.ask({ type: 'cycle' }, { priority: 'high' }) as Promise<CycleReport>;
+    return this.ref.ask({ type: 'cycle' }) as Promise<CycleReport>;
   }
 
   state(): Promise<WorkspaceState> {
-    return this.ref.ask({ type: 'state' }, { priority: 'high' }) as Promise<WorkspaceState>;
+    return this.ref.ask({ type: 'state' }) as Promise<WorkspaceState>;
   }
 
   /**
@@ -603,9 +616,9 @@ export class WorkspaceClient {
    */
   subscribe(callback: (broadcast: Broadcast) => void, name = 'callback'): () => void {
     const key = `${name}#${++callbackIds}`;
-    this.ref.tell({ type: 'subscribe', name, key, deliver: callback }, { priority: 'high' });
+    this.ref.tell({ type: 'subscribe', name, key, deliver: callback });
     return () => {
-      this.ref.tell({ type: 'unsubscribe', key }, { priority: 'high' });
+      this.ref.tell({ type: 'unsubscribe', key });
     };
   }
 }

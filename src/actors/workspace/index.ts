@@ -6,6 +6,7 @@ export {
   createWorkspaceActor,
   DROP_REASONS,
   type DropReason,
+  isActorRunning,
   type PostInput,
   resolveWorkspaceOptions,
   type SubscriberStatus,

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { INTEGRATED_INFO, type PhiSnapshot } from '../../actors/integrated-info/actor.js';
 import {
   type CycleReport,
+  isActorRunning,
   WORKSPACE_ACTOR,
   type WorkspaceMessage,
   type WorkspaceState,
@@ -34,8 +35,7 @@ const STATS_DEADLINE_MS = 500;
 const validateProcess = bodyValidator(processSchema);
 
 function running(runtime: Runtime, name: string): boolean {
-  const host = runtime.system.host(name);
-  return host !== undefined && host.status !== 'stopped' && host.status !== 'failed';
+  return isActorRunning(runtime.system, name);
 }
 
 /** Asks an optional actor; null when it is absent, refuses or misses the deadline. */
