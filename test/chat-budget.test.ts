@@ -38,7 +38,10 @@ async function start() {
       fetch(`${base}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'priced', messages: [{ role: 'user', content: 'How much is this costing?' }] }),
+        body: JSON.stringify({
+          model: 'priced',
+          messages: [{ role: 'user', content: 'How much is this costing?' }],
+        }),
       }),
     close: async () => {
       await server.shutdown();
@@ -57,15 +60,18 @@ test('spend over the daily budget is refused with 402, and the spend survives a 
   assert.ok(cost > 0.05, `one request (${cost} USD) crosses the budget`);
   const refused = await first.chat(key);
   assert.equal(refused.status, 402);
-  const err = ((await refused.json()) as { error: { code: string; details: { period: string; spentUsd: number } } })
-    .error;
+  const err = (
+    (await refused.json()) as { error: { code: string; details: { period: string; spentUsd: number } } }
+  ).error;
   assert.equal(err.code, 'JAMEY_ERR_BUDGET_EXCEEDED');
   assert.equal(err.details.period, 'day');
   assert.ok(Math.abs(err.details.spentUsd - cost) < 1e-6);
   await first.close();
 
   const db = new Database(join(tmp.dir, DATABASE_FILE), { readonly: true });
-  const rows = db.prepare('SELECT model, requests, prompt_tokens, completion_tokens, cost_micros FROM llm_usage').all();
+  const rows = db
+    .prepare('SELECT model, requests, prompt_tokens, completion_tokens, cost_micros FROM llm_usage')
+    .all();
   db.close();
   assert.deepEqual(rows, [
     {

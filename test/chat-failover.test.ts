@@ -8,8 +8,8 @@ import { after, before, beforeEach, test } from 'node:test';
 import OpenAI from 'openai';
 import type { ProviderConfig } from '../src/actors/llm/config.js';
 import { ManualClock } from '../src/runtime/clock.js';
-import { type FakeUpstream, startFakeOpenAI } from './fixtures/upstreams.js';
 import { type Service, startService } from './fixtures/service.js';
+import { type FakeUpstream, startFakeOpenAI } from './fixtures/upstreams.js';
 
 const unlimited = { rps: 1e6, burst: 1e6 };
 const COOLDOWN = 30_000;
@@ -28,7 +28,13 @@ function providers(): ProviderConfig[] {
       apiKeyEnv: 'A_KEY',
       timeoutMs: 300,
       models: [
-        { id: 'model-a', upstream: 'gpt-a', contextTokens: 16_000, pricePerMTokIn: 0.1, pricePerMTokOut: 0.1 },
+        {
+          id: 'model-a',
+          upstream: 'gpt-a',
+          contextTokens: 16_000,
+          pricePerMTokIn: 0.1,
+          pricePerMTokOut: 0.1,
+        },
         { id: 'embed-a', contextTokens: 8000, capabilities: ['embeddings'], dimensions: 3 },
       ],
     },
@@ -159,7 +165,11 @@ test('a stream that breaks after the first token reaches the client as an error,
   const raw = await fetch(`${svc.base}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${svc.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'model-a', stream: true, messages: [{ role: 'user', content: 'a b c d e' }] }),
+    body: JSON.stringify({
+      model: 'model-a',
+      stream: true,
+      messages: [{ role: 'user', content: 'a b c d e' }],
+    }),
   });
   const body = await raw.text();
   assert.match(body, /event: error\ndata: \{"error":\{"code":"JAMEY_ERR_UPSTREAM"/);

@@ -5,8 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
-import { type FakeUpstream, startFakeAnthropic, startFakeOllama, startFakeOpenAI } from './fixtures/upstreams.js';
 import { type Service, startService } from './fixtures/service.js';
+import {
+  type FakeUpstream,
+  startFakeAnthropic,
+  startFakeOllama,
+  startFakeOpenAI,
+} from './fixtures/upstreams.js';
 
 const unlimited = { rps: 1e6, burst: 1e6 };
 let anthropic: FakeUpstream;
