@@ -10,6 +10,7 @@ import { Store } from '../src/actors/store/store.js';
 import {
   type Broadcast,
   createWorkspaceActor,
+  HISTORY_QUERIES,
   isActorRunning,
   type WorkspaceActor,
   WorkspaceClient,
@@ -253,6 +254,16 @@ test('broadcast history is persisted, reloaded after a restart, and pruned by ag
       n: number;
     };
     assert.equal(rows.n, 0);
+    // Both query paths have an index behind them.
+    const plan = (sql: string) =>
+      (second.store.reader.statement(`EXPLAIN QUERY PLAN ${sql}`).all(0) as Array<{ detail: string }>)
+        .map((r) => r.detail)
+        .join('; ');
+    assert.match(
+      plan('DELETE FROM workspace_broadcasts WHERE at < ?'),
+      /USING (COVERING )?INDEX workspace_broadcasts_at/,
+    );
+    assert.doesNotMatch(plan(HISTORY_QUERIES.recent), /TEMP B-TREE/);
   } finally {
     await second.runtime.close();
   }
