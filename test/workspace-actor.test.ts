@@ -221,6 +221,37 @@ test('memory and predictive subscribers get their own message shapes', async () 
   }
 });
 
+test('a chat turn posted the way the chat path posts it (low lane, with postedAt) competes and is broadcast', async () => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 25));
+  const r = await rig(join(tmp.dir, 'chat.db'), clock, { subscribers: [] });
+  try {
+    r.runtime.actor('workspace').tell(
+      {
+        type: 'post',
+        candidate: {
+          source: 'chat',
+          content: 'why is the sky green today',
+          entity: 'ana',
+          salience: { surprise: 2, priority: 0.5, conscience: 'flag' },
+          postedAt: 0,
+        },
+      },
+      { priority: 'low' },
+    );
+    await flushMicrotasks();
+    clock.advance(100);
+    await flushMicrotasks();
+    const s = await r.client.state();
+    assert.equal(s.focus?.content, 'why is the sky green today', 'broadcast by the timer cycle');
+    assert.equal(s.focus?.source, 'chat');
+    assert.equal(s.focus?.entity, 'ana');
+    assert.equal(s.lastSurprise, 2);
+    assert.ok((s.focus?.activation ?? 0) > 0.5, "stamped with the workspace clock, not the poster's");
+  } finally {
+    await r.runtime.close();
+  }
+});
+
 test('broadcast history is persisted, reloaded after a restart, and pruned by age', async () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 25));
   const file = join(tmp.dir, 'history.db');

@@ -54,7 +54,10 @@ export interface WorkspaceOptions extends Partial<CompetitionOptions> {
   mailboxCapacity?: number;
 }
 
-/** What a specialist posts. */
+/**
+ * What a specialist posts. A `postedAt` sent along is ignored: the workspace stamps candidates with
+ * its own clock, so decay never depends on a poster's clock.
+ */
 export interface PostInput {
   /** @default a random UUID */
   id?: string;
@@ -142,6 +145,8 @@ export interface SubscriberStatus {
 
 export interface WorkspaceState {
   focus: Broadcast | null;
+  /** The surprise of the latest candidate posted with one (the predictive actor's combined z-score). */
+  lastSurprise: number | null;
   /** Newest first. */
   broadcasts: Broadcast[];
   cycleMs: number;
@@ -315,6 +320,7 @@ export function createWorkspaceActor(deps: WorkspaceDeps): WorkspaceActor {
   /** Newest last. */
   let recent: Broadcast[] = [];
   let seq = 0;
+  let lastSurprise: number | null = null;
   let loaded = false;
   let competition: Competition | undefined;
 
@@ -523,6 +529,7 @@ export function createWorkspaceActor(deps: WorkspaceDeps): WorkspaceActor {
 
       const state = (): WorkspaceState => ({
         focus: recent.at(-1) ?? null,
+        lastSurprise,
         broadcasts: recent.slice().reverse(),
         cycleMs: o.cycleMs,
         capacity: o.competition.capacity,
@@ -554,6 +561,8 @@ export function createWorkspaceActor(deps: WorkspaceDeps): WorkspaceActor {
                 ...(input.embedding === undefined ? {} : { embedding: input.embedding }),
               };
               counters.posted++;
+              const surprise = candidate.salience.surprise;
+              if (typeof surprise === 'number' && Number.isFinite(surprise)) lastSurprise = surprise;
               const { reason } = c.post(candidate, clock.now());
               if (reason !== null) counters.dropped[reason]++;
               if (c.size > 0) cycleTimer.work();

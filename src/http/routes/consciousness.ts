@@ -114,7 +114,8 @@ export default defineRoutes([
       return {
         focus: ws?.focus ?? null,
         broadcasts: ws?.broadcasts.slice(0, RECENT_BROADCASTS) ?? [],
-        surprise: latestSurprise(stats),
+        // The stats reply may not carry a surprise; the latest one posted to the workspace stands in.
+        surprise: running(runtime, PREDICTIVE) ? (latestSurprise(stats) ?? ws?.lastSurprise ?? null) : null,
         phi: phi ?? null,
         workspace:
           ws === null
