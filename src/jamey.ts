@@ -116,11 +116,11 @@ export interface Jamey {
   readonly security: SecurityLayer;
   readonly keys: SecurityClient;
   readonly cache: TieredCache<string>;
+  /** The global workspace: post candidates, run a cycle, read its state, subscribe to broadcasts. */
+  readonly workspace: WorkspaceClient;
   /** Chat completions, models and embeddings (what the OpenAI-compatible routes call). */
   readonly chat: ChatService;
   readonly router: ModelRouter;
-  /** The global workspace: post candidates, run a cycle, read its state, subscribe to broadcasts. */
-  readonly workspace: WorkspaceClient;
   /** The last live Φ of the runtime (null until the first computation). */
   phiSnapshot(): PhiSnapshot | null;
   /** Set by `start()` when this start created the admin key: show it once. */
@@ -279,10 +279,10 @@ export function createJamey(
     memory: new MemoryClient(memoryRef),
     chat,
     router: modelRouter,
-    workspace,
     security,
     keys,
     cache,
+    workspace,
     phiSnapshot: () => integratedInfo.snapshot(),
     get adminKey() {
       return adminKey;
