@@ -250,15 +250,6 @@ export function createJamey(
   // Live Φ of the runtime itself: each supervised actor is a node, active or idle per tick.
   const integratedInfo = createIntegratedInfoActor(runtime, jamey.integratedInfo);
   runtime.spawn(integratedInfo);
-  // The global workspace: broadcasts go to the memory actor (episodic) unless configured otherwise.
-  const workspaceActor = createWorkspaceActor({
-    store,
-    log: runtime.log,
-    isRunning: (name) => isActorRunning(runtime.system, name),
-    ...(jamey.workspace === undefined ? {} : { options: jamey.workspace }),
-  });
-  const workspace = new WorkspaceClient(runtime.spawn(workspaceActor));
-  registerWorkspaceMetrics(registry, workspaceActor);
   new Gauge({
     name: 'jamey_memory_items',
     help: 'Memories per layer.',
@@ -270,6 +261,16 @@ export function createJamey(
       for (let i = 0; i < LAYERS.length; i++) this.set({ layer: LAYERS[i] as string }, c[i] ?? 0);
     },
   });
+
+  // The global workspace: broadcasts go to the memory actor (episodic) unless configured otherwise.
+  const workspaceActor = createWorkspaceActor({
+    store,
+    log: runtime.log,
+    isRunning: (name) => isActorRunning(runtime.system, name),
+    ...(jamey.workspace === undefined ? {} : { options: jamey.workspace }),
+  });
+  const workspace = new WorkspaceClient(runtime.spawn(workspaceActor));
+  registerWorkspaceMetrics(registry, workspaceActor);
 
   let adminKey: Jamey['adminKey'];
   const headers = securityHeaders();
