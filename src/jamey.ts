@@ -70,6 +70,16 @@ import {
 } from './actors/security/index.js';
 import { maintenanceMetrics, registerStoreMetrics } from './actors/store/metrics.js';
 import { poolCheckpointer, Store } from './actors/store/store.js';
+import {
+  createWorkspaceActor,
+  DEFAULT_RETENTION_MS,
+  isActorRunning,
+  registerWorkspaceMetrics,
+  WorkspaceClient,
+  type WorkspaceOptions,
+  workspacePruner,
+  workspaceWriters,
+} from './actors/workspace/index.js';
 import { buildServer, type JameyServer } from './http/server.js';
 import { JameyError } from './runtime/errors.js';
 import type { RuntimeOptionsInput } from './runtime/options.js';
@@ -86,6 +96,8 @@ export interface JameyOptions {
   cache?: CacheOptionsInput;
   /** Live Φ (tick, compute interval, nodes); see docs/phi.md. */
   integratedInfo?: IntegratedInfoOptions;
+  /** The global workspace (cycle, competition, subscribers, history); see docs/workspace.md. */
+  workspace?: WorkspaceOptions;
   /** Models, routing, budgets, context and chat; see docs/chat.md. */
   llm?: LlmOptions;
   /** Predictive processing (model sizes, entity cap, snapshots, saves); see docs/predictive.md. */
@@ -116,6 +128,8 @@ export interface Jamey {
   readonly security: SecurityLayer;
   readonly keys: SecurityClient;
   readonly cache: TieredCache<string>;
+  /** The global workspace: post candidates, run a cycle, read its state, subscribe to broadcasts. */
+  readonly workspace: WorkspaceClient;
   /** Chat completions, models and embeddings (what the OpenAI-compatible routes call). */
   readonly chat: ChatService;
   readonly router: ModelRouter;
@@ -155,6 +169,7 @@ export function createJamey(
     file: join(dataDir, DATABASE_FILE),
     writers: {
       memory: memoryWriters,
+      workspace: workspaceWriters,
       security: securityWriters,
       cache: cacheWriters,
       context: conversationWriters,
@@ -164,6 +179,7 @@ export function createJamey(
     },
     pruners: {
       memory: memoryPruner(memoryOptions.longTermRetentionMs),
+      workspace: workspacePruner(jamey.workspace?.retentionMs ?? DEFAULT_RETENTION_MS),
       security: securityPruner({}, runtime.clock),
       cache: cachePruner(resolveCacheOptions(cacheOptions).l3.ttiMs),
     },
@@ -287,6 +303,16 @@ export function createJamey(
     },
   });
 
+  // The global workspace: broadcasts go to the memory actor (episodic) unless configured otherwise.
+  const workspaceActor = createWorkspaceActor({
+    store,
+    log: runtime.log,
+    isRunning: (name) => isActorRunning(runtime.system, name),
+    ...(jamey.workspace === undefined ? {} : { options: jamey.workspace }),
+  });
+  const workspace = new WorkspaceClient(runtime.spawn(workspaceActor));
+  registerWorkspaceMetrics(registry, workspaceActor);
+
   let adminKey: Jamey['adminKey'];
   const headers = securityHeaders();
   return {
@@ -300,6 +326,7 @@ export function createJamey(
     security,
     keys,
     cache,
+    workspace,
     phiSnapshot: () => integratedInfo.snapshot(),
     get adminKey() {
       return adminKey;

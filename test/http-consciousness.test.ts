@@ -31,7 +31,25 @@ test('GET /v1/consciousness reports the live Φ of the running runtime, and /met
   assert.equal(res.statusCode, 200);
   const body = (await res.body.json()) as {
     phi: { phi: number; nodes: string[]; method: string; reason?: string } | null;
+    focus: unknown;
+    broadcasts: unknown[];
+    surprise: number | null;
+    workspace: {
+      cycleMs: number;
+      capacity: number;
+      candidates: number;
+      counters: { broadcasts: number };
+    } | null;
   };
+  // Nothing was posted to the workspace and no predictive actor runs.
+  assert.equal(body.focus, null);
+  assert.deepEqual(body.broadcasts, []);
+  assert.equal(body.surprise, null);
+  assert.deepEqual(body.workspace && { cycleMs: body.workspace.cycleMs, capacity: body.workspace.capacity }, {
+    cycleMs: 100,
+    capacity: 7,
+  });
+  assert.equal(body.workspace?.counters.broadcasts, 0);
   assert.ok(body.phi !== null, 'a live Φ was computed');
   assert.ok(body.phi.phi >= 0);
   assert.ok(['exact', 'cut-one'].includes(body.phi.method));

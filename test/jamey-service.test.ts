@@ -41,6 +41,7 @@ test('the service runtime keeps memories in its data folder across a restart', a
       ['conscience', 'running'],
       ['integrated-info', 'running'],
       ['predictive', 'running'],
+      ['workspace', 'running'],
     ],
   );
   await first.close();

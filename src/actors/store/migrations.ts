@@ -195,12 +195,30 @@ CREATE TABLE predictive_models (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 6: the global workspace's broadcast history, pruned by age (index on `at`). `seq` is the
+ * workspace's own broadcast number.
+ */
+const V6 = `
+CREATE TABLE workspace_broadcasts (
+  seq          INTEGER PRIMARY KEY,
+  at           INTEGER NOT NULL,
+  source       TEXT    NOT NULL,
+  entity_id    TEXT,
+  content      TEXT    NOT NULL,
+  activation   REAL    NOT NULL,
+  competitors  INTEGER NOT NULL
+);
+CREATE INDEX workspace_broadcasts_at ON workspace_broadcasts (at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: 'memories', up: V1 },
   { version: 2, name: 'security and cache', up: V2 },
   { version: 3, name: 'conversations and usage', up: V3 },
   { version: 4, name: 'conscience rules', up: V4 },
   { version: 5, name: 'predictive models', up: V5 },
+  { version: 6, name: 'workspace broadcasts', up: V6 },
 ]);
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
