@@ -17,7 +17,12 @@ import { TieredCache } from './actors/cache/tiered-cache.js';
 import { ConscienceClient, type ConscienceMessage, conscienceActorSpec } from './actors/conscience/actor.js';
 import { registerConscienceMetrics } from './actors/conscience/metrics.js';
 import { conscienceWriters } from './actors/conscience/rule-store.js';
-import { type ChatOptions, ChatService, registerChatService } from './actors/context/chat.js';
+import {
+  type ChatOptions,
+  ChatService,
+  CONSCIENCE_ACTOR,
+  registerChatService,
+} from './actors/context/chat.js';
 import { type ContextOptions, contextActorSpec } from './actors/context/context.js';
 import { conversationWriters } from './actors/context/conversations.js';
 import { type Encoding, loadTokenizer, type Tokenizer } from './actors/context/tokenizer.js';
@@ -81,6 +86,7 @@ import {
   workspaceWriters,
 } from './actors/workspace/index.js';
 import { buildServer, type JameyServer } from './http/server.js';
+import type { ActorRef } from './runtime/actor.js';
 import { JameyError } from './runtime/errors.js';
 import type { RuntimeOptionsInput } from './runtime/options.js';
 import { createRuntime, type Runtime, type RuntimeDeps } from './runtime/runtime.js';
@@ -102,6 +108,12 @@ export interface JameyOptions {
   llm?: LlmOptions;
   /** Predictive processing (model sizes, entity cap, snapshots, saves); see docs/predictive.md. */
   predictive?: PredictiveOptions;
+  /**
+   * Subsystems left out: the runtime runs without them (the chat path and the consciousness routes
+   * skip what is absent), and an actor registered under the same name stands in for them.
+   * @default []
+   */
+  exclude?: readonly ('conscience' | 'predictive')[];
 }
 
 export interface LlmOptions {
@@ -152,6 +164,16 @@ export const DATABASE_FILE = 'jamey.db';
 
 /** The tenant under which the memory system's own embeddings are cached (memories are shared). */
 const MEMORY_TENANT = 'memory';
+
+/** A reference that finds its actor by name on each call (so a stand-in registered later serves it). */
+function byName<M>(runtime: Runtime, name: string): ActorRef<M, unknown> {
+  return {
+    name,
+    tell: (m, o) => runtime.actor<M, unknown>(name).tell(m, o),
+    send: (m, o) => runtime.actor<M, unknown>(name).send(m, o),
+    ask: (m, o) => runtime.actor<M, unknown>(name).ask(m, o),
+  };
+}
 
 export function createJamey(
   options: RuntimeOptionsInput = {},
@@ -253,7 +275,8 @@ export function createJamey(
     }),
   );
   // The conscience: principles from SQLite; flag and block verdicts go to the security audit log.
-  const conscience = new ConscienceClient(
+  const excluded = new Set(jamey.exclude ?? []);
+  if (!excluded.has('conscience')) {
     runtime.spawn<ConscienceMessage, unknown>(
       conscienceActorSpec({
         store,
@@ -262,8 +285,9 @@ export function createJamey(
         observer: registerConscienceMetrics(registry),
         log: runtime.log,
       }),
-    ),
-  );
+    );
+  }
+  const conscience = new ConscienceClient(byName<ConscienceMessage>(runtime, CONSCIENCE_ACTOR));
   let tokenizer: Tokenizer | undefined;
   const providers = new Map<string, LlmProvider>();
   const chat = new ChatService({
@@ -289,8 +313,11 @@ export function createJamey(
     embed: (texts) => embedderForMemory.embed(texts),
     ...(jamey.predictive === undefined ? {} : { options: jamey.predictive }),
   });
-  const predictive = new PredictiveClient(runtime.spawn(predictiveActor));
-  registerPredictiveMetrics(registry, predictiveActor);
+  if (!excluded.has('predictive')) {
+    runtime.spawn(predictiveActor);
+    registerPredictiveMetrics(registry, predictiveActor);
+  }
+  const predictive = new PredictiveClient(byName(runtime, predictiveActor.name));
   new Gauge({
     name: 'jamey_memory_items',
     help: 'Memories per layer.',

@@ -40,7 +40,8 @@ async function start(extra: ActorSpec<unknown, unknown>[]): Promise<Running> {
   const tmp = tempDir('jamey-workspace-api-');
   const jamey = createJamey(
     { dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } },
-    { llm: { env: {} } },
+    // The real predictive and conscience actors are left out; fakes stand in under their names.
+    { llm: { env: {} }, exclude: ['conscience', 'predictive'] },
   );
   for (const spec of extra) jamey.runtime.spawn(spec);
   await jamey.start();
