@@ -10,8 +10,9 @@
  * Identical non-streaming requests with temperature 0 are answered from the L1 response cache
  * (per tenant and entity, `cacheTtlMs`), unless they continue a stored conversation.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { JameyError } from '../../runtime/errors.js';
+import { randomId } from '../../runtime/ids.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { CacheMode } from '../cache/tiered-cache.js';
 import type { Evaluation } from '../conscience/evaluate.js';
@@ -130,7 +131,7 @@ export interface ChatDeps {
 }
 
 function completionId(): string {
-  return `chatcmpl-${randomBytes(12).toString('base64url')}`;
+  return `chatcmpl-${randomId(12)}`;
 }
 
 function lastUserText(messages: readonly ChatMessage[]): string {
@@ -181,6 +182,10 @@ const NOTHING_PREPARED: Prepared = Object.freeze({
   preferred: null,
   existing: false,
 });
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** The pseudo-model named in answers the conscience gave instead of a model. */
 const REFUSAL_MODEL = { id: 'jamey-conscience', provider: 'conscience' } as ModelInfo;
@@ -501,9 +506,11 @@ export class ChatService {
           ? null
           : `User: ${question}\nAssistant: ${answer.content ?? '(called tools)'}`,
     };
-    const p = this.#runtime
-      .actor<ContextMessage, unknown>(CONTEXT_ACTOR)
-      .ask({ type: 'record', input }, { deadlineMs: 30_000 })
+    // After the response is written (setImmediate runs after this turn's I/O callbacks).
+    const p = nextTurn()
+      .then(() =>
+        this.#runtime.actor<ContextMessage, unknown>(CONTEXT_ACTOR).ask({ type: 'record', input }, { deadlineMs: 30_000 }),
+      )
       .catch(() => undefined)
       .finally(() => {
         if (this.#pending.get(conversationId) === p) this.#pending.delete(conversationId);
@@ -693,6 +700,7 @@ export class ChatService {
     const hasWorkspace = this.#runtime.system.host(WORKSPACE_ACTOR) !== undefined;
     if (!hasPredictive && !hasWorkspace) return;
     void (async () => {
+      await nextTurn();
       let surprise: number | undefined;
       if (hasPredictive) {
         const r = (await this.#runtime.actor(PREDICTIVE_ACTOR).ask(

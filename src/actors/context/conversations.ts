@@ -3,8 +3,8 @@
  * (one transaction per group commit, acknowledged after COMMIT) and the reads it makes on the
  * store's read-only connection. Every query has an index (test/store-query-plans.test.ts).
  */
-import { randomBytes } from 'node:crypto';
 import type { Database as Db } from 'better-sqlite3';
+import { randomId } from '../../runtime/ids.js';
 import type { ChatMessage, ToolCall } from '../llm/types.js';
 import type { WriteHandler } from '../store/store.js';
 
@@ -19,7 +19,7 @@ export const CONVERSATION_QUERIES = {
 export const CONVERSATION_ID = /^conv_[A-Za-z0-9_-]{8,64}$/;
 
 export function newConversationId(): string {
-  return `conv_${randomBytes(12).toString('base64url')}`;
+  return `conv_${randomId(12)}`;
 }
 
 export interface TurnInput {

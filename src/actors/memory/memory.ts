@@ -24,10 +24,11 @@
  * and weighted by salience and recency (rank.ts); filtered by entity and layers; recalled memories
  * are touched (rehearsal).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { ActorContext, ActorRef, ActorSpec, Behavior } from '../../runtime/actor.js';
 import { JameyError } from '../../runtime/errors.js';
+import { randomId } from '../../runtime/ids.js';
 import type { TaskPool } from '../../runtime/pool.js';
 import type { Store } from '../store/store.js';
 import { lexicallyCompatible } from './dedup.js';
@@ -265,7 +266,7 @@ export function contentHash(content: string): string {
 }
 
 export function newMemoryId(): string {
-  return `mem_${randomBytes(12).toString('base64url')}`;
+  return `mem_${randomId(12)}`;
 }
 
 function encodeCursor(seq: number): string {

@@ -72,9 +72,9 @@ export interface PredictiveOptions {
   entityModelBytes?: number;
   /** Entities kept in memory; the least recently used beyond this are saved and dropped. @default 256 */
   maxEntities?: number;
-  /** Learned messages after which a new snapshot is published for scoring. @default 64 */
+  /** Learned messages after which a new snapshot is published for scoring. @default 1024 */
   snapshotEveryMessages?: number;
-  /** Time after which a changed model is published for scoring anyway (ms). @default 1000 */
+  /** Time after which a changed model is published for scoring anyway (ms). @default 5000 */
   snapshotEveryMs?: number;
   /** Period of the saves of changed models (ms); 0 saves only on eviction and stop. @default 60000 */
   saveIntervalMs?: number;
@@ -206,8 +206,8 @@ function resolve(o: PredictiveOptions): Resolved {
       64 << 20,
     ),
     maxEntities: intOption('maxEntities', o.maxEntities, 256, 1, 100_000),
-    snapshotEveryMessages: intOption('snapshotEveryMessages', o.snapshotEveryMessages, 64, 1, 1_000_000),
-    snapshotEveryMs: intOption('snapshotEveryMs', o.snapshotEveryMs, 1000, 0, 86_400_000),
+    snapshotEveryMessages: intOption('snapshotEveryMessages', o.snapshotEveryMessages, 1024, 1, 1_000_000),
+    snapshotEveryMs: intOption('snapshotEveryMs', o.snapshotEveryMs, 5000, 0, 86_400_000),
     saveIntervalMs: intOption('saveIntervalMs', o.saveIntervalMs, 60_000, 0, 86_400_000),
     scoreDeadlineMs: intOption('scoreDeadlineMs', o.scoreDeadlineMs, 10_000, 1, 600_000),
   };
