@@ -22,6 +22,7 @@ import { createJamey } from '../src/jamey.js';
 import { median, type Row } from './lib.js';
 import { drive } from './load/drive.js';
 import type { LoadResult } from './load/generator.js';
+import { corpus } from './memory.js';
 
 const UPSTREAM = fileURLToPath(new URL('./load/upstream.js', import.meta.url));
 const RATE = 500;
@@ -76,15 +77,18 @@ export async function chat(time?: number): Promise<Row[]> {
   );
   await jamey.start();
   const key = await jamey.keys.createKey({ name: 'bench', scopes: ['chat'], rateLimit: unlimited });
+  // The entity's memories: sentences of English words drawn by frequency (Zipf), so that full-text
+  // posting lists have realistic lengths, as in the recall benchmark.
+  const sentence = corpus(7);
   for (let i = 0; i < 1000; i++) {
-    await jamey.memory.store(
-      'long-term',
-      `Bench fact ${i}: the lighthouse on rock ${i} was painted ${i % 7 === 0 ? 'red' : 'white'}.`,
-      {
-        entityId: 'reader',
-      },
-    );
+    await jamey.memory.store('long-term', sentence(), { entityId: 'reader' });
   }
+  // Questions vary as a user's would (the same one asked thousands of times would fill the
+  // entity's episodic memory with copies of itself).
+  const questions = Array.from(
+    { length: 2000 },
+    () => `What do you remember about ${sentence().slice(0, 60)}?`,
+  );
   const server = jamey.server();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -118,11 +122,13 @@ export async function chat(time?: number): Promise<Row[]> {
           url: `${base}/v1/chat/completions`,
           method: 'POST',
           headers,
-          body: JSON.stringify({
-            model: 'jamey-local',
-            user: 'reader',
-            messages: [{ role: 'user', content: 'Which lighthouse was painted red?' }],
-          }),
+          bodies: questions.map((q) =>
+            JSON.stringify({
+              model: 'jamey-local',
+              user: 'reader',
+              messages: [{ role: 'user', content: q }],
+            }),
+          ),
           connections: 16,
           durationMs,
         }),

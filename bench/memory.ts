@@ -35,7 +35,7 @@ function newSystem(): ActorSystem {
  * (ordered by corpus frequency) with Zipf's law (p ∝ 1/rank), so common words are common and
  * posting lists have realistic lengths.
  */
-function corpus(seed: number): () => string {
+export function corpus(seed: number): () => string {
   let s = seed >>> 0;
   const rnd = (): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;

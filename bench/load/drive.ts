@@ -1,20 +1,27 @@
 /** Runs the load generator in a second process against a URL and returns its figures. */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadOptions, LoadResult } from './generator.js';
 
 const GENERATOR = fileURLToPath(new URL('./generator.js', import.meta.url));
 
 export function drive(options: LoadOptions): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
+  // The options go through a file: many bodies exceed what one command-line argument may hold.
+  const dir = mkdtempSync(join(tmpdir(), 'jamey-load-'));
+  const file = join(dir, 'options.json');
+  writeFileSync(file, JSON.stringify(options));
+  return new Promise<LoadResult>((resolve, reject) => {
     execFile(
       process.execPath,
-      [GENERATOR, JSON.stringify(options)],
+      [GENERATOR, `@${file}`],
       { maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`load generator failed: ${stderr || err.message}`));
         else resolve(JSON.parse(stdout) as LoadResult);
       },
     );
-  });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }

@@ -10,9 +10,10 @@
  * in the percentiles instead of slowing the offered load (no coordinated omission; Tene,
  * "How NOT to measure latency").
  *
- * usage: node generator.js '<json options>'
+ * usage: node generator.js '<json options>' | @<file with the json options>
  *   { url, method?, headers?, body?, connections?, durationMs?, warmupMs?, rate? }
  */
+import { readFileSync } from 'node:fs';
 import { createHistogram } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
@@ -21,6 +22,8 @@ export interface LoadOptions {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /** Bodies used in turn, one per request (instead of `body`): varied requests. */
+  bodies?: string[];
   connections?: number;
   durationMs?: number;
   warmupMs?: number;
@@ -38,6 +41,14 @@ export interface LoadResult {
   errors: number;
   /** Open-loop only: requests not sent because every connection was busy. */
   dropped?: number;
+}
+
+let bodiesSent = 0;
+/** The next request's body: `bodies` in turn, else `body`. */
+function bodyOf(o: LoadOptions): { body?: string } {
+  if (o.bodies !== undefined && o.bodies.length > 0)
+    return { body: o.bodies[bodiesSent++ % o.bodies.length] as string };
+  return o.body === undefined ? {} : { body: o.body };
 }
 
 async function runOpen(o: LoadOptions & { rate: number }): Promise<LoadResult> {
@@ -61,7 +72,7 @@ async function runOpen(o: LoadOptions & { rate: number }): Promise<LoadResult> {
         path,
         method: o.method ?? 'GET',
         headers: o.headers ?? {},
-        ...(o.body === undefined ? {} : { body: o.body }),
+        ...bodyOf(o),
       });
       await res.body.dump();
       if (measured) {
@@ -129,7 +140,7 @@ async function run(o: LoadOptions): Promise<LoadResult> {
           path,
           method: o.method ?? 'GET',
           headers: o.headers ?? {},
-          ...(o.body === undefined ? {} : { body: o.body }),
+          ...bodyOf(o),
         });
         await res.body.dump();
         if (measuring) {
@@ -165,7 +176,8 @@ async function run(o: LoadOptions): Promise<LoadResult> {
 
 const arg = process.argv[2];
 if (arg !== undefined) {
-  run(JSON.parse(arg) as LoadOptions)
+  // "@file" names a JSON file (for options too large for an argument); otherwise the JSON itself.
+  run(JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg) as LoadOptions)
     .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`))
     .catch((err: unknown) => {
       process.stderr.write(`generator: ${err instanceof Error ? err.message : String(err)}\n`);

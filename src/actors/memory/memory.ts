@@ -88,7 +88,7 @@ export interface MemoryOptions {
   /**
    * Index rows above which full-text queries run in the worker pool. Lower than the vector
    * threshold: a BM25 query costs with the length of its posting lists, which common words make
-   * long long before the vector scan gets slow. @default 2048
+   * long long before the vector scan gets slow. @default 512
    */
   ftsPoolThreshold: number;
   /** Candidates taken from each ranking before fusion. @default 50 */
@@ -110,7 +110,7 @@ export const DEFAULT_MEMORY_OPTIONS: Readonly<MemoryOptions> = Object.freeze({
   keepOnEvictRehearsal: 3,
   consolidationIntervalMs: 30_000,
   poolScanThreshold: 16_384,
-  ftsPoolThreshold: 2048,
+  ftsPoolThreshold: 512,
   candidates: 50,
   rerank: 200,
   rank: DEFAULT_RANK_WEIGHTS,

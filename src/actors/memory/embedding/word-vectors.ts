@@ -177,8 +177,12 @@ export function packageRoot(from: string | URL = import.meta.url): string {
   }
 }
 
+let defaultPath: string | undefined;
+
+/** The packaged asset (found once: callers ask per word, and walking the folders is system calls). */
 export function defaultWordVectorsPath(): string {
-  return join(packageRoot(), 'assets', 'word-vectors', DEFAULT_WORD_VECTORS_FILE);
+  defaultPath ??= join(packageRoot(), 'assets', 'word-vectors', DEFAULT_WORD_VECTORS_FILE);
+  return defaultPath;
 }
 
 const loaded = new Map<string, WordVectors>();
