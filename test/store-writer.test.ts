@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { MemoryQueries } from '../src/actors/memory/repository.js';
+import { MemoryQueries, memoryWriters } from '../src/actors/memory/repository.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../src/actors/store/migrations.js';
 import { openWriterConnection } from '../src/actors/store/store.js';
 import { isJameyError } from '../src/runtime/errors.js';
@@ -39,6 +39,34 @@ test('group commit: concurrent writes share transactions and each is acknowledge
   // Acknowledged means committed: a separate connection sees every row.
   const q = new MemoryQueries(store.reader);
   for (const r of rows) assert.equal(q.get(r.id)?.content, r.content);
+  await system.close();
+});
+
+test('a batch longer than the time budget commits in parts and lets the event loop run between them', async () => {
+  const file = join(tmp.dir, 'budget.db');
+  // A write op that takes 2 ms: 20 of them would hold the loop 40 ms in one transaction.
+  const slow = () => ({
+    spin: () => {
+      const until = performance.now() + 2;
+      while (performance.now() < until) {
+        /* busy */
+      }
+      return true;
+    },
+  });
+  const { store, system } = await startStore(file, {
+    batchBudgetMs: 5,
+    writers: { memory: memoryWriters, slow },
+  });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const before = store.stats.batches;
+  const acks = await Promise.all(Array.from({ length: 20 }, () => store.write('slow.spin')));
+  clearInterval(timer);
+  assert.deepEqual(acks, Array(20).fill(true));
+  const parts = store.stats.batches - before;
+  assert.ok(parts >= 5, `20 writes of 2 ms in ${parts} transactions under a 5 ms budget`);
+  assert.ok(ticks >= 3, `the loop ran between the parts (${ticks} timer ticks)`);
   await system.close();
 });
 

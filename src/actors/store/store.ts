@@ -69,6 +69,11 @@ export interface StoreOptions {
   busyTimeoutMs?: number;
   /** Writes per transaction at most (bounds how long one commit holds the event loop). @default 256 */
   maxBatch?: number;
+  /**
+   * Time one transaction may take before it commits and leaves the remaining writes of the batch to
+   * the next turn of the event loop (ms). @default 4
+   */
+  batchBudgetMs?: number;
   /** Mailbox of the writer. @default 10000 */
   mailboxCapacity?: number;
   /** Scheduled maintenance; 0 turns it off. @default 3600000 (1 h) */
@@ -219,7 +224,7 @@ export function storeActorSpec(
         from: number,
         to: number,
         results: Array<BatchResult<unknown>>,
-      ): void => {
+      ): number => {
         const t0 = performance.now();
         const ts = now();
         try {
@@ -227,10 +232,18 @@ export function storeActorSpec(
         } catch (err) {
           const e = sqliteError(err, 'cannot begin a transaction');
           for (let k = from; k < to; k++) results[k] = { ok: false, error: e };
-          return;
+          return to;
         }
         let failed = 0;
-        for (let k = from; k < to; k++) {
+        // A transaction holds the event loop: past the time budget, commit what is done and leave
+        // the rest for the next turn (after I/O), so heavy writes cannot stall requests.
+        const budgetMs = options.batchBudgetMs ?? 4;
+        let end = to;
+        for (let k = from; k < end; k++) {
+          if (k > from && performance.now() - t0 > budgetMs) {
+            end = k;
+            break;
+          }
           const m = messages[k] as Extract<StoreMessage, { kind: 'write' }>;
           const handler = state.writes[m.op];
           if (handler === undefined) {
@@ -267,17 +280,18 @@ export function storeActorSpec(
             }
           }
           const e = sqliteError(err, 'commit failed');
-          for (let k = from; k < to; k++) if (results[k]?.ok) results[k] = { ok: false, error: e };
-          failed = to - from;
+          for (let k = from; k < end; k++) if (results[k]?.ok) results[k] = { ok: false, error: e };
+          failed = end - from;
         }
         const seconds = (performance.now() - t0) / 1000;
         stats.batches++;
-        stats.writes += to - from - failed;
+        stats.writes += end - from - failed;
         stats.failedWrites += failed;
-        stats.lastBatchSize = to - from;
+        stats.lastBatchSize = end - from;
         stats.commitSeconds += seconds;
-        stats.observeBatch?.(to - from, seconds);
-        afterCommit(to - from - failed);
+        stats.observeBatch?.(end - from, seconds);
+        afterCommit(end - from - failed);
+        return end;
       };
 
       const maintain = (tasks: readonly MaintenanceTask[]): MaintenanceReport => {
@@ -335,30 +349,42 @@ export function storeActorSpec(
       return {
         receiveBatch(messages) {
           const results: Array<BatchResult<unknown>> = new Array(messages.length);
-          let i = 0;
-          while (i < messages.length) {
-            const m = messages[i] as StoreMessage;
-            if (m.kind === 'write') {
-              let j = i + 1;
-              while (j < messages.length && (messages[j] as StoreMessage).kind === 'write') j++;
-              commitWrites(messages, i, j, results);
-              i = j;
-              continue;
+          const run = (start: number): number => {
+            let i = start;
+            while (i < messages.length) {
+              const m = messages[i] as StoreMessage;
+              if (m.kind === 'write') {
+                let j = i + 1;
+                while (j < messages.length && (messages[j] as StoreMessage).kind === 'write') j++;
+                const done = commitWrites(messages, i, j, results);
+                i = done;
+                if (done < j) return i; // over the time budget: continue on the next turn
+                continue;
+              }
+              try {
+                results[i] = {
+                  ok: true,
+                  value: m.kind === 'maintain' ? maintain(m.tasks ?? MAINTENANCE_TASKS) : restore(m.file),
+                };
+              } catch (err) {
+                results[i] = {
+                  ok: false,
+                  error: err instanceof JameyError ? err : sqliteError(err, `${m.kind} failed`),
+                };
+              }
+              i++;
             }
-            try {
-              results[i] = {
-                ok: true,
-                value: m.kind === 'maintain' ? maintain(m.tasks ?? MAINTENANCE_TASKS) : restore(m.file),
-              };
-            } catch (err) {
-              results[i] = {
-                ok: false,
-                error: err instanceof JameyError ? err : sqliteError(err, `${m.kind} failed`),
-              };
+            return i;
+          };
+          let i = run(0);
+          if (i >= messages.length) return results;
+          return (async () => {
+            while (i < messages.length) {
+              await new Promise((resolve) => setImmediate(resolve));
+              i = run(i);
             }
-            i++;
-          }
-          return results;
+            return results;
+          })();
         },
         stop() {
           if (timer !== undefined) ctx.clock.clearTimeout(timer);
