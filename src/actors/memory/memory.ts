@@ -755,6 +755,9 @@ export function memoryActorSpec(
     async start(): Promise<Behavior<MemoryMessage, unknown>> {
       const memory = new MemorySystem(deps);
       await memory.loadIndex();
+      // The embedder's tables load on first use (the built-in one parses its word vectors, ~0.1 s):
+      // pay that at start, not in the first request that stores or recalls a memory.
+      await deps.embedder.embed(['warm up']);
       deps.onReady?.(memory);
       return {
         receive(msg) {
