@@ -14,14 +14,9 @@ export function drive(options: LoadOptions): Promise<LoadResult> {
   const file = join(dir, 'options.json');
   writeFileSync(file, JSON.stringify(options));
   return new Promise<LoadResult>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [GENERATOR, `@${file}`],
-      { maxBuffer: 1 << 20 },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`load generator failed: ${stderr || err.message}`));
-        else resolve(JSON.parse(stdout) as LoadResult);
-      },
-    );
+    execFile(process.execPath, [GENERATOR, `@${file}`], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`load generator failed: ${stderr || err.message}`));
+      else resolve(JSON.parse(stdout) as LoadResult);
+    });
   }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }

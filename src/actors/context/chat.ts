@@ -509,7 +509,9 @@ export class ChatService {
     // After the response is written (setImmediate runs after this turn's I/O callbacks).
     const p = nextTurn()
       .then(() =>
-        this.#runtime.actor<ContextMessage, unknown>(CONTEXT_ACTOR).ask({ type: 'record', input }, { deadlineMs: 30_000 }),
+        this.#runtime
+          .actor<ContextMessage, unknown>(CONTEXT_ACTOR)
+          .ask({ type: 'record', input }, { deadlineMs: 30_000 }),
       )
       .catch(() => undefined)
       .finally(() => {
