@@ -354,21 +354,55 @@ test('every dashboard is valid JSON with a uid, a title and panels querying know
   }
 });
 
-test('the business and consciousness dashboards show what exists and say what comes later', () => {
+test('the errors, business and consciousness dashboards show LLM, cost, predictive, workspace and conscience metrics', () => {
   const all = dashboards();
-  const business = exprsOf(all.get('business') as Dashboard).join('\n');
-  for (const m of ['jamey_memory_items', 'jamey_cache_hits_total', 'jamey_store_batch_size_count'])
-    assert.ok(business.includes(m), `business: ${m}`);
-  const consciousness = exprsOf(all.get('consciousness') as Dashboard).join('\n');
-  for (const m of ['jamey_phi', 'jamey_phi_compute_seconds_bucket'])
-    assert.ok(consciousness.includes(m), `consciousness: ${m}`);
-  const texts = (name: string) =>
-    (all.get(name)?.panels ?? [])
-      .filter((p) => p.type === 'text')
-      .map((p) => p.options?.content ?? '')
-      .join('\n');
-  assert.match(texts('business'), /[Tt]okens, cost and conversations/);
-  assert.match(texts('consciousness'), /[Ss]urprise/);
+  const expected: Record<string, string[]> = {
+    errors: ['jamey_llm_requests_total{outcome="failed"}', 'jamey_llm_breaker_state'],
+    business: [
+      'jamey_memory_items',
+      'jamey_cache_hits_total',
+      'jamey_store_batch_size_count',
+      'jamey_llm_tokens_total',
+      'jamey_llm_cost_usd_total',
+      'jamey_http_request_duration_seconds_count{route="/v1/chat/completions"}',
+    ],
+    consciousness: [
+      'jamey_phi',
+      'jamey_phi_compute_seconds_bucket',
+      'jamey_predictive_surprise_bucket',
+      'jamey_predictive_bits_per_char',
+      'jamey_workspace_broadcasts_total',
+      'jamey_workspace_candidates',
+      'jamey_workspace_ignition_failures_total',
+      'jamey_conscience_verdicts_total',
+    ],
+  };
+  for (const [name, metrics] of Object.entries(expected)) {
+    const exprs = exprsOf(all.get(name) as Dashboard).join('\n');
+    for (const m of metrics) assert.ok(exprs.includes(m), `${name}: ${m}`);
+  }
+  for (const [name, d] of all)
+    for (const p of d.panels ?? [])
+      assert.doesNotMatch(
+        p.options?.content ?? '',
+        /do not exist yet|arrive (?:later|with)/,
+        `${name}/${p.title}`,
+      );
+});
+
+test('dashboard panels do not overlap', () => {
+  for (const [name, d] of dashboards()) {
+    const taken = new Map<string, string>();
+    for (const p of d.panels ?? []) {
+      const g = p.gridPos as { x: number; y: number; w: number; h: number };
+      for (let x = g.x; x < g.x + g.w; x++)
+        for (let y = g.y; y < g.y + g.h; y++) {
+          const cell = `${x},${y}`;
+          assert.ok(!taken.has(cell), `${name}: ${p.title} overlaps ${taken.get(cell)} at ${cell}`);
+          taken.set(cell, p.title ?? '');
+        }
+    }
+  }
 });
 
 test('the systemd unit runs Jamey as its own user with a data dir, restarts and hardening', () => {
