@@ -147,6 +147,24 @@ test('the metric extractor finds metric names and nothing else', () => {
   assert.ok(!isAllowed('jamey_phi_total_count'));
 });
 
+test('every jamey_* and system_* metric the deploy files may use is a row of docs/metrics.md', () => {
+  const doc = readFileSync(join(root, 'docs/metrics.md'), 'utf8');
+  const documented = new Set([...doc.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]));
+  const own = [...allowed].filter((n) => /^(?:jamey|system)_/.test(n));
+  assert.ok(own.length > 0);
+  const missing = own.filter((n) => !documented.has(n));
+  assert.deepEqual(missing, [], `not in docs/metrics.md: ${missing.join(', ')}`);
+});
+
+test('every runbook of alerts.yml points at a section of docs/operations.md', () => {
+  const ops = readFileSync(join(root, 'docs/operations.md'), 'utf8');
+  const anchors = new Set([...ops.matchAll(/^#{2,4} (\S+)$/gm)].map((m) => m[1]));
+  for (const { alert, block } of alertRules()) {
+    const anchor = /^docs\/operations\.md#([a-z0-9-]+)/.exec(yamlValue(block, 'runbook') ?? '')?.[1];
+    assert.ok(anchor && anchors.has(anchor), `${alert}: runbook section ${anchor} in docs/operations.md`);
+  }
+});
+
 test('every YAML file of deploy/ passes the minimal structure check', () => {
   for (const rel of [
     'prometheus/prometheus.yml',
@@ -178,12 +196,23 @@ const EXPECTED_ALERTS = {
     'EventLoopLag',
     'RuntimeNotReady',
     'ActorRestarting',
+    'LLMLatencyP99High',
   ],
-  'jamey-error-rates': ['High5xxRatio', 'CacheL3WriteFailures', 'AuditWriteFailures', 'DeadLetters'],
+  'jamey-error-rates': [
+    'High5xxRatio',
+    'CacheL3WriteFailures',
+    'AuditWriteFailures',
+    'DeadLetters',
+    'LLMFailureRatioHigh',
+    'LLMFailureRatioCritical',
+    'LLMCircuitBreakerOpen',
+    'WorkspaceSubscriberDrops',
+  ],
   'jamey-security-incidents': ['AuthFailureSpike', 'RateLimitSpike', 'BansActive', 'LoadShedding'],
+  'jamey-usage-anomalies': ['LLMSpendRateHigh', 'ConscienceBlockSpike'],
 };
 
-test('alerts.yml has the four rule groups with the expected alerts', () => {
+test('alerts.yml has the five rule groups with the expected alerts', () => {
   const text = read('prometheus/alerts.yml');
   const groups = text.split(/^(?= {2}- name: )/m).slice(1);
   const found: Record<string, string[]> = {};
@@ -192,7 +221,7 @@ test('alerts.yml has the four rule groups with the expected alerts', () => {
     found[name] = [...g.matchAll(/^ *- alert: (\S+)$/gm)].map((m) => m[1] as string);
   }
   assert.deepEqual(found, EXPECTED_ALERTS);
-  assert.match(text, /LLM-failure and circuit-breaker-open rules arrive with the LLM subsystem/);
+  assert.doesNotMatch(text, /do not exist yet|arrive (?:later|with)/);
 });
 
 test('every alert rule has an expression on known metrics, a severity, a summary and a runbook', () => {
@@ -216,8 +245,20 @@ test('every alert rule has an expression on known metrics, a severity, a summary
 
 test('alerts.test.yml exercises the key alerts', () => {
   const text = read('prometheus/alerts.test.yml');
-  for (const alert of ['HighMemoryUsage', 'RuntimeNotReady', 'MailboxSaturation', 'AuthFailureSpike'])
+  const key = ['HighMemoryUsage', 'RuntimeNotReady', 'MailboxSaturation', 'AuthFailureSpike'];
+  const llmAndCognition = [
+    'LLMFailureRatioHigh',
+    'LLMFailureRatioCritical',
+    'LLMCircuitBreakerOpen',
+    'LLMLatencyP99High',
+    'LLMSpendRateHigh',
+    'ConscienceBlockSpike',
+    'WorkspaceSubscriberDrops',
+  ];
+  for (const alert of [...key, ...llmAndCognition])
     assert.match(text, new RegExp(`alertname: ${alert}\\n {8}exp_alerts:\\n {10}- exp_labels:`), alert);
+  for (const alert of llmAndCognition)
+    assert.match(text, new RegExp(`alertname: ${alert}\\n {8}exp_alerts: \\[\\]`), `${alert} not firing`);
 });
 
 test('alertmanager.yml routes critical to pager, warning to team, info to null, grouped by alertname', () => {
@@ -313,21 +354,55 @@ test('every dashboard is valid JSON with a uid, a title and panels querying know
   }
 });
 
-test('the business and consciousness dashboards show what exists and say what comes later', () => {
+test('the errors, business and consciousness dashboards show LLM, cost, predictive, workspace and conscience metrics', () => {
   const all = dashboards();
-  const business = exprsOf(all.get('business') as Dashboard).join('\n');
-  for (const m of ['jamey_memory_items', 'jamey_cache_hits_total', 'jamey_store_batch_size_count'])
-    assert.ok(business.includes(m), `business: ${m}`);
-  const consciousness = exprsOf(all.get('consciousness') as Dashboard).join('\n');
-  for (const m of ['jamey_phi', 'jamey_phi_compute_seconds_bucket'])
-    assert.ok(consciousness.includes(m), `consciousness: ${m}`);
-  const texts = (name: string) =>
-    (all.get(name)?.panels ?? [])
-      .filter((p) => p.type === 'text')
-      .map((p) => p.options?.content ?? '')
-      .join('\n');
-  assert.match(texts('business'), /[Tt]okens, cost and conversations/);
-  assert.match(texts('consciousness'), /[Ss]urprise/);
+  const expected: Record<string, string[]> = {
+    errors: ['jamey_llm_requests_total{outcome="failed"}', 'jamey_llm_breaker_state'],
+    business: [
+      'jamey_memory_items',
+      'jamey_cache_hits_total',
+      'jamey_store_batch_size_count',
+      'jamey_llm_tokens_total',
+      'jamey_llm_cost_usd_total',
+      'jamey_http_request_duration_seconds_count{route="/v1/chat/completions"}',
+    ],
+    consciousness: [
+      'jamey_phi',
+      'jamey_phi_compute_seconds_bucket',
+      'jamey_predictive_surprise_bucket',
+      'jamey_predictive_bits_per_char',
+      'jamey_workspace_broadcasts_total',
+      'jamey_workspace_candidates',
+      'jamey_workspace_ignition_failures_total',
+      'jamey_conscience_verdicts_total',
+    ],
+  };
+  for (const [name, metrics] of Object.entries(expected)) {
+    const exprs = exprsOf(all.get(name) as Dashboard).join('\n');
+    for (const m of metrics) assert.ok(exprs.includes(m), `${name}: ${m}`);
+  }
+  for (const [name, d] of all)
+    for (const p of d.panels ?? [])
+      assert.doesNotMatch(
+        p.options?.content ?? '',
+        /do not exist yet|arrive (?:later|with)/,
+        `${name}/${p.title}`,
+      );
+});
+
+test('dashboard panels do not overlap', () => {
+  for (const [name, d] of dashboards()) {
+    const taken = new Map<string, string>();
+    for (const p of d.panels ?? []) {
+      const g = p.gridPos as { x: number; y: number; w: number; h: number };
+      for (let x = g.x; x < g.x + g.w; x++)
+        for (let y = g.y; y < g.y + g.h; y++) {
+          const cell = `${x},${y}`;
+          assert.ok(!taken.has(cell), `${name}: ${p.title} overlaps ${taken.get(cell)} at ${cell}`);
+          taken.set(cell, p.title ?? '');
+        }
+    }
+  }
 });
 
 test('the systemd unit runs Jamey as its own user with a data dir, restarts and hardening', () => {
