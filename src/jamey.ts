@@ -224,6 +224,11 @@ export function createJamey(
     registry,
     log: runtime.log,
     mailboxFill: maxMailboxFill(runtime.system),
+    // The resource monitor feeds load shedding: memory pressure of the host (sampled every 5 s).
+    memoryUsed: () => {
+      const m = monitor.last?.memory;
+      return m === undefined || m.total <= 0 ? 0 : m.used / m.total;
+    },
     ...(jamey.security === undefined ? {} : { options: jamey.security }),
   });
   const keys = new SecurityClient(runtime.spawn(securityActorSpec(security)));

@@ -79,6 +79,25 @@ test('strikes leak away: slow offences never ban, weights count', () => {
   assert.equal(g.isBanned('6.6.6.6'), false);
 });
 
+test('load shedding follows the resource monitor: memory pressure of the host', () => {
+  const clock = new ManualClock(0);
+  let used = 0.5;
+  const g = new DdosGuard({ maxMemoryUsed: 0.95, sampleIntervalMs: 500 }, clock, {
+    eventLoopLagMs: () => 0,
+    memoryUsed: () => used,
+  });
+  g.start();
+  assert.equal(g.shouldShed(), false);
+  used = 0.96;
+  clock.advance(500);
+  assert.equal(g.shouldShed(), true, 'memory 96% used');
+  assert.equal(g.load.memoryUsed, 0.96);
+  used = 0.9;
+  clock.advance(500);
+  assert.equal(g.shouldShed(), false);
+  g.stop();
+});
+
 test('load shedding follows the sampled event-loop lag and mailbox fill', () => {
   const clock = new ManualClock(0);
   let lag = 0;

@@ -49,6 +49,11 @@ export interface DdosOptions {
   maxEventLoopLagMs: number;
   /** Mailbox fill ratio (size / capacity, 0..1) of the fullest actor past which requests are shed. @default 0.9 */
   maxMailboxFill: number;
+  /**
+   * Share of the machine's memory in use (0..1, from the resource monitor) past which requests are
+   * shed: new work would push the host into swapping or the OOM killer. @default 0.97
+   */
+  maxMemoryUsed: number;
   /** `Retry-After` sent with a shed request, in seconds. @default 2 */
   shedRetryAfterSeconds: number;
 }
@@ -64,6 +69,7 @@ export const DEFAULT_DDOS_OPTIONS: Readonly<DdosOptions> = Object.freeze({
   sampleIntervalMs: 500,
   maxEventLoopLagMs: 200,
   maxMailboxFill: 0.9,
+  maxMemoryUsed: 0.97,
   shedRetryAfterSeconds: 2,
 });
 
@@ -125,6 +131,7 @@ export function resolveDdosOptions(input: Partial<DdosOptions> = {}, prefix = 'd
       3_600_000,
     ),
     maxMailboxFill: c.number(`${prefix}.maxMailboxFill`, input.maxMailboxFill ?? d.maxMailboxFill, 0.01, 1),
+    maxMemoryUsed: c.number(`${prefix}.maxMemoryUsed`, input.maxMemoryUsed ?? d.maxMemoryUsed, 0.01, 1),
     shedRetryAfterSeconds: c.integer(
       `${prefix}.shedRetryAfterSeconds`,
       input.shedRetryAfterSeconds ?? d.shedRetryAfterSeconds,
@@ -142,6 +149,8 @@ export interface LoadSources {
   eventLoopLagMs?: () => number;
   /** Fill ratio (0..1) of the fullest actor mailbox. @default none (0) */
   mailboxFill?: () => number;
+  /** Share (0..1) of the machine's memory in use, from the resource monitor. @default none (0) */
+  memoryUsed?: () => number;
 }
 
 export interface Ban {
@@ -156,6 +165,7 @@ export interface Ban {
 export interface LoadSample {
   eventLoopLagMs: number;
   mailboxFill: number;
+  memoryUsed: number;
   shedding: boolean;
 }
 
@@ -179,7 +189,7 @@ export class DdosGuard {
   private histogram: IntervalHistogram | undefined;
   private timer: TimerHandle | undefined;
   private running = false;
-  private last: LoadSample = { eventLoopLagMs: 0, mailboxFill: 0, shedding: false };
+  private last: LoadSample = { eventLoopLagMs: 0, mailboxFill: 0, memoryUsed: 0, shedding: false };
 
   constructor(options: Partial<DdosOptions> = {}, clock: Clock = systemClock, sources: LoadSources = {}) {
     this.options = Object.freeze(resolveDdosOptions(options));
@@ -343,10 +353,15 @@ export class DdosGuard {
       this.histogram.reset();
     }
     const fill = this.sources.mailboxFill?.() ?? 0;
+    const memory = this.sources.memoryUsed?.() ?? 0;
     this.last = {
       eventLoopLagMs: lag,
       mailboxFill: fill,
-      shedding: lag > this.options.maxEventLoopLagMs || fill >= this.options.maxMailboxFill,
+      memoryUsed: memory,
+      shedding:
+        lag > this.options.maxEventLoopLagMs ||
+        fill >= this.options.maxMailboxFill ||
+        memory >= this.options.maxMemoryUsed,
     };
     return this.last;
   }

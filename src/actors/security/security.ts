@@ -91,6 +91,8 @@ export interface SecurityDeps {
   log?: Logger;
   /** Fill ratio (0..1) of the fullest actor mailbox; see `maxMailboxFill`. */
   mailboxFill?: () => number;
+  /** Share (0..1) of the machine's memory in use (the resource monitor's); see `maxMemoryUsed`. */
+  memoryUsed?: () => number;
   /** Event-loop delay in ms. @default sampled from `perf_hooks.monitorEventLoopDelay` */
   eventLoopLagMs?: () => number;
   options?: Partial<SecurityOptions>;
@@ -216,6 +218,7 @@ export class SecurityLayer {
     const sources: LoadSources = {};
     if (deps.eventLoopLagMs !== undefined) sources.eventLoopLagMs = deps.eventLoopLagMs;
     if (deps.mailboxFill !== undefined) sources.mailboxFill = deps.mailboxFill;
+    if (deps.memoryUsed !== undefined) sources.memoryUsed = deps.memoryUsed;
     this.ddos = new DdosGuard(o.ddos, this.clock, sources);
     const registers = [this.registry];
     const refusals = new Counter({
