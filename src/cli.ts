@@ -9,6 +9,9 @@ import { join } from 'node:path';
  *   jamey keys list
  *   jamey keys rotate <id> [--grace-days D]
  *   jamey keys revoke <id>
+ *   jamey backup <file>              online backup of the database, progress on stderr
+ *   jamey restore <file>             replace the database with a backup (stop the service first)
+ *   jamey maintain [tasks]           prune, optimize, incremental-vacuum, checkpoint (default: all)
  *
  * Key commands work on the data folder (`JAMEY_DATA_DIR`, default ./data) directly, through the
  * same store and security layer as the service; they are safe while the service runs (SQLite
@@ -25,7 +28,7 @@ import {
   securityActorSpec,
   securityWriters,
 } from './actors/security/index.js';
-import { Store } from './actors/store/store.js';
+import { MAINTENANCE_TASKS, type MaintenanceTask, Store } from './actors/store/store.js';
 import { DATABASE_FILE } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
 import { optionsFromEnv } from './runtime/options.js';
@@ -33,7 +36,7 @@ import { createRuntime } from './runtime/runtime.js';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID`;
+const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}]`;
 
 function positive(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -63,6 +66,70 @@ async function withKeys<T>(run: (keys: SecurityClient) => Promise<T>): Promise<T
   } finally {
     await runtime.close();
   }
+}
+
+/** The store of the data folder, opened for one command (the service may be running). */
+async function withStore<T>(run: (store: Store) => Promise<T>): Promise<T> {
+  const runtime = createRuntime(
+    { ...optionsFromEnv(process.env), logLevel: 'error' },
+    { defaultMetrics: false },
+  );
+  mkdirSync(runtime.options.dataDir, { recursive: true });
+  const store = new Store({ file: join(runtime.options.dataDir, DATABASE_FILE), maintenanceIntervalMs: 0 });
+  store.register(runtime);
+  await runtime.start();
+  try {
+    return await run(store);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** One progress line per tenth of the work, on stderr (stdout carries the result). */
+function progressReporter(what: string): (done: number, total: number) => void {
+  let lastTenth = -1;
+  return (done, total) => {
+    const tenth = total <= 0 ? 10 : Math.floor((done / total) * 10);
+    if (tenth === lastTenth) return;
+    lastTenth = tenth;
+    process.stderr.write(`${what}: ${Math.min(100, tenth * 10)}% (${done}/${total} pages)\n`);
+  };
+}
+
+async function storeCommand(command: 'backup' | 'restore' | 'maintain', args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {} });
+  if (command === 'maintain') {
+    const tasks = (positionals[0] ?? MAINTENANCE_TASKS.join(',')).split(',').map((t) => t.trim());
+    const bad = tasks.filter((t) => !(MAINTENANCE_TASKS as readonly string[]).includes(t));
+    if (bad.length > 0)
+      throw new UsageError(`unknown maintenance task "${bad[0]}" (tasks: ${MAINTENANCE_TASKS.join(', ')})`);
+    const report = await withStore(async (store) => {
+      const out = [];
+      // One task at a time, so each shows as it ends.
+      for (const task of tasks as MaintenanceTask[]) {
+        process.stderr.write(`maintain: ${task}…\n`);
+        out.push({ task, ...(await store.maintain([task])) });
+      }
+      return out;
+    });
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const file = positionals[0];
+  if (file === undefined) throw new UsageError(`${command} needs a file`);
+  if (command === 'backup') {
+    const report = progressReporter('backup');
+    const result = await withStore((store) =>
+      store.backup(file, (p) => report(p.totalPages - p.remainingPages, p.totalPages)),
+    );
+    report(result.totalPages, result.totalPages);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  process.stderr.write(`restore: checking ${file}…\n`);
+  const result = await withStore((store) => store.restore(file));
+  process.stderr.write('restore: done\n');
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
 async function keysCommand(args: string[]): Promise<void> {
@@ -155,6 +222,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'keys') return keysCommand(rest);
+  if (command === 'backup' || command === 'restore' || command === 'maintain')
+    return storeCommand(command, rest);
   throw new UsageError(`unknown command "${command}"`);
 }
 

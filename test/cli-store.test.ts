@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from './fixtures/store.js';
+
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const tmp = tempDir('jamey-cli-store-');
+after(() => tmp.cleanup());
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { env: { ...process.env, JAMEY_DATA_DIR: join(tmp.dir, 'data') } },
+      (err, stdout, stderr) =>
+        resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), stdout, stderr }),
+    );
+  });
+}
+
+test('jamey backup shows its progress and restore brings the data back', async () => {
+  // Something to keep: a key made through the CLI.
+  const created = await run(['keys', 'create', '--name', 'kept', '--scopes', 'chat']);
+  assert.equal(created.code, 0, created.stderr);
+  const kept = JSON.parse(created.stdout) as { id: string };
+  const file = join(tmp.dir, 'backup.db');
+  const backup = await run(['backup', file]);
+  assert.equal(backup.code, 0, backup.stderr);
+  assert.match(backup.stderr, /^backup: \d+% \(\d+\/\d+ pages\)$/m);
+  assert.match(backup.stderr, /backup: 100%/);
+  assert.ok(existsSync(file));
+  assert.ok((JSON.parse(backup.stdout) as { bytes: number }).bytes > 0);
+
+  const revoked = await run(['keys', 'revoke', kept.id]);
+  assert.equal(revoked.code, 0, revoked.stderr);
+  const restore = await run(['restore', file]);
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.match(restore.stderr, /restore: done/);
+  const list = JSON.parse((await run(['keys', 'list'])).stdout) as Array<{
+    id: string;
+    revokedAt: number | null;
+  }>;
+  assert.equal(
+    list.find((k) => k.id === kept.id)?.revokedAt,
+    null,
+    'the revocation after the backup is gone',
+  );
+});
+
+test('jamey maintain reports each task; wrong usage is one line and status 2', async () => {
+  const m = await run(['maintain', 'optimize,incremental-vacuum']);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stderr, /maintain: optimize…\nmaintain: incremental-vacuum…/);
+  const report = JSON.parse(m.stdout) as Array<{ task: string; optimized: boolean }>;
+  assert.deepEqual(
+    report.map((r) => r.task),
+    ['optimize', 'incremental-vacuum'],
+  );
+  for (const args of [['maintain', 'polish'], ['backup'], ['restore']]) {
+    const r = await run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+  const missing = await run(['restore', join(tmp.dir, 'nope.db')]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /does not exist/);
+});
