@@ -24,6 +24,7 @@ import {
   registerChatService,
 } from './actors/context/chat.js';
 import { type ContextOptions, contextActorSpec } from './actors/context/context.js';
+import { registerChatMetrics } from './actors/context/metrics.js';
 import { conversationWriters } from './actors/context/conversations.js';
 import { type Encoding, loadTokenizer, type Tokenizer } from './actors/context/tokenizer.js';
 import {
@@ -306,6 +307,7 @@ export function createJamey(
     cache,
   });
   registerChatService(runtime, chat);
+  registerChatMetrics(registry, chat);
   // Live Φ of the runtime itself: each supervised actor is a node, active or idle per tick.
   const integratedInfo = createIntegratedInfoActor(runtime, jamey.integratedInfo);
   runtime.spawn(integratedInfo);

@@ -96,3 +96,13 @@ test('refusals are audited without the harmful text', async () => {
   assert.ok(rows.some((r) => r.target === 'chat.output'));
   for (const r of rows) assert.doesNotMatch(r.details, /poison my neighbour|pipe bomb/);
 });
+
+test('metrics count conversations, turns by role and refusals by stage', async () => {
+  const text = await (await fetch(`${svc.base}/metrics`)).text();
+  const value = (re: RegExp): number => Number(re.exec(text)?.[1] ?? Number.NaN);
+  assert.ok(value(/^jamey_chat_conversations_started_total (\d+)/m) >= 4);
+  assert.ok(value(/^jamey_chat_turns_total\{role="user"\} (\d+)/m) >= 4);
+  assert.ok(value(/^jamey_chat_turns_total\{role="assistant"\} (\d+)/m) >= 4);
+  assert.ok(value(/^jamey_chat_refusals_total\{stage="input"\} (\d+)/m) >= 1);
+  assert.ok(value(/^jamey_chat_refusals_total\{stage="output"\} (\d+)/m) >= 2);
+});

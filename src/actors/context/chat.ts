@@ -253,7 +253,15 @@ export function workspaceCandidate(
   };
 }
 
+/** What the chat path reports to metrics (set by the runtime's wiring). */
+export interface ChatObserver {
+  conversationStarted?(): void;
+  turns?(role: ChatMessage['role'], n: number): void;
+  refused?(stage: 'input' | 'output'): void;
+}
+
 export class ChatService {
+  observer: ChatObserver = {};
   readonly #runtime: Runtime;
   readonly #providers: ReadonlyMap<string, LlmProvider>;
   readonly #tokenizer: () => Tokenizer;
@@ -493,6 +501,8 @@ export class ChatService {
       tokens: completionTokens,
     });
     const question = lastUserText(body.messages);
+    if (caller.conversationId === null) this.observer.conversationStarted?.();
+    for (const t of turns) this.observer.turns?.(t.role, 1);
     const input: RecordInput = {
       conversationId,
       entityId: caller.entityId,
@@ -633,6 +643,7 @@ export class ChatService {
     const question = lastUserText(body.messages);
     const verdictIn = await this.#evaluate(question, 'user', caller);
     if (verdictIn?.verdict === 'block') {
+      this.observer.refused?.('input');
       const refused = this.#refused(body, caller, verdictIn);
       const response = completionObject(REFUSAL_MODEL.id, { content: refused.text }, 'content_filter', {
         promptTokens: 0,
@@ -663,6 +674,7 @@ export class ChatService {
     let finish: FinishReason = value.finishReason;
     const verdictOut = content === null ? null : await this.#evaluate(content, 'assistant', caller);
     if (verdictOut?.verdict === 'block') {
+      this.observer.refused?.('output');
       content = refusalText(verdictOut, 'answer');
       finish = 'content_filter';
     }
@@ -748,6 +760,7 @@ export class ChatService {
     const question = lastUserText(body.messages);
     const verdictIn = await this.#evaluate(question, 'user', caller);
     if (verdictIn?.verdict === 'block') {
+      this.observer.refused?.('input');
       const refused = this.#refused(body, caller, verdictIn);
       this.#observe(question, caller, verdictIn);
       return {
@@ -859,6 +872,7 @@ export class ChatService {
         if (v?.verdict === 'block') blocked = v;
       }
       if (blocked !== null) {
+        this.observer.refused?.('output');
         // The rest of the model's answer is not wanted: close the upstream stream.
         await it.return?.();
         const refusal = `\n\n${refusalText(blocked, 'answer')}`;
