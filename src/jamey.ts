@@ -24,8 +24,8 @@ import {
   registerChatService,
 } from './actors/context/chat.js';
 import { type ContextOptions, contextActorSpec } from './actors/context/context.js';
-import { registerChatMetrics } from './actors/context/metrics.js';
 import { conversationWriters } from './actors/context/conversations.js';
+import { registerChatMetrics } from './actors/context/metrics.js';
 import { type Encoding, loadTokenizer, type Tokenizer } from './actors/context/tokenizer.js';
 import {
   createIntegratedInfoActor,
