@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 /**
  * The `jamey` command.
@@ -12,6 +13,12 @@ import { join } from 'node:path';
  *   jamey backup <file>              online backup of the database, progress on stderr
  *   jamey restore <file>             replace the database with a backup (stop the service first)
  *   jamey maintain [tasks]           prune, optimize, incremental-vacuum, checkpoint (default: all)
+ *   jamey memory import <file.jsonl> memories from JSON lines ({layer, content, entityId?, …}), progress on stderr
+ *   jamey memory export              every memory as JSON lines on stdout
+ *
+ * Memory commands open the whole runtime on the data folder: run them while the service is stopped
+ * (a running service loads its vector index at start and would not see imported memories until a
+ * restart; use POST /v1/memories for a running one).
  *
  * Key commands work on the data folder (`JAMEY_DATA_DIR`, default ./data) directly, through the
  * same store and security layer as the service; they are safe while the service runs (SQLite
@@ -19,6 +26,7 @@ import { join } from 'node:path';
  * lifetime (60 s); revoke through `DELETE /v1/keys/:id` for an immediate effect. Wrong usage prints
  * one line and exits with status 2.
  */
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
   SCOPES,
@@ -29,14 +37,14 @@ import {
   securityWriters,
 } from './actors/security/index.js';
 import { MAINTENANCE_TASKS, type MaintenanceTask, Store } from './actors/store/store.js';
-import { DATABASE_FILE } from './jamey.js';
+import { createJamey, DATABASE_FILE } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
 import { optionsFromEnv } from './runtime/options.js';
 import { createRuntime } from './runtime/runtime.js';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}]`;
+const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}] | jamey memory import FILE.jsonl | jamey memory export`;
 
 function positive(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -132,6 +140,80 @@ async function storeCommand(command: 'backup' | 'restore' | 'maintain', args: st
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
+async function memoryCommand(args: string[]): Promise<void> {
+  const [sub, file, ...extra] = args;
+  if (sub !== 'import' && sub !== 'export') {
+    throw new UsageError(
+      sub === undefined ? 'memory needs a command: import or export' : `unknown memory command "${sub}"`,
+    );
+  }
+  if (sub === 'import' && file === undefined) throw new UsageError('memory import needs a JSON-lines file');
+  if (extra.length > 0 || (sub === 'export' && file !== undefined))
+    throw new UsageError('too many arguments');
+  const jamey = createJamey({ ...optionsFromEnv(process.env), logLevel: 'error' }, { llm: { env: {} } });
+  await jamey.start();
+  try {
+    if (sub === 'export') {
+      let cursor: string | undefined;
+      let n = 0;
+      for (;;) {
+        const page = await jamey.memory.list({ limit: 100, ...(cursor === undefined ? {} : { cursor }) });
+        for (const m of page.data) {
+          if (!process.stdout.write(`${JSON.stringify(m)}\n`)) await once(process.stdout, 'drain');
+          n++;
+        }
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      process.stderr.write(`export: ${n} memories\n`);
+      return;
+    }
+    // Streamed line by line: a file of any size, at most one memory in flight per line read.
+    const lines = createInterface({
+      input: createReadStream(file as string),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    let line = 0;
+    let stored = 0;
+    let merged = 0;
+    const started = performance.now();
+    for await (const text of lines) {
+      line++;
+      if (text.trim() === '') continue;
+      let input: unknown;
+      try {
+        input = JSON.parse(text);
+      } catch {
+        throw new UsageError(`line ${line} of ${file} is not JSON`);
+      }
+      try {
+        // The fields a memory is made from; an export's own (id, times, embedding…) are not taken.
+        const o = input as Record<string, unknown>;
+        const m = await jamey.memory.store(o['layer'] as never, o['content'] as string, {
+          source: 'import',
+          ...(o['entityId'] == null ? {} : { entityId: o['entityId'] as string }),
+          ...(o['preferredModel'] == null ? {} : { preferredModel: o['preferredModel'] as string }),
+          ...(o['provider'] == null ? {} : { provider: o['provider'] as string }),
+          ...(o['salience'] == null ? {} : { salience: o['salience'] as number }),
+          ...(o['metadata'] == null ? {} : { metadata: o['metadata'] as Record<string, unknown> }),
+        });
+        if (m.merged === undefined) stored++;
+        else merged++;
+      } catch (err) {
+        throw new Error(`line ${line}: ${(err as Error).message}`);
+      }
+      if (line % 1000 === 0) {
+        const rate = Math.round(line / ((performance.now() - started) / 1000));
+        process.stderr.write(`import: ${line} lines (${stored} stored, ${merged} merged, ${rate}/s)\n`);
+      }
+    }
+    process.stderr.write(`import: done, ${line} lines (${stored} stored, ${merged} merged)\n`);
+    process.stdout.write(`${JSON.stringify({ lines: line, stored, merged })}\n`);
+  } finally {
+    await jamey.close();
+  }
+}
+
 async function keysCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -222,6 +304,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'keys') return keysCommand(rest);
+  if (command === 'memory') return memoryCommand(rest);
   if (command === 'backup' || command === 'restore' || command === 'maintain')
     return storeCommand(command, rest);
   throw new UsageError(`unknown command "${command}"`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -68,4 +68,40 @@ test('jamey maintain reports each task; wrong usage is one line and status 2', a
   const missing = await run(['restore', join(tmp.dir, 'nope.db')]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /does not exist/);
+});
+
+test('jamey memory import streams JSON lines with progress; export writes them back; bad lines are named', async () => {
+  const file = join(tmp.dir, 'memories.jsonl');
+  const lines = Array.from({ length: 1200 }, (_, i) =>
+    JSON.stringify({
+      layer: 'semantic',
+      content: `Imported fact number ${i} about topic ${i % 37}.`,
+      entityId: 'importer',
+    }),
+  );
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const imported = await run(['memory', 'import', file]);
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stderr, /^import: 1000 lines \(\d+ stored, \d+ merged, \d+\/s\)$/m);
+  const summary = JSON.parse(imported.stdout) as { lines: number; stored: number; merged: number };
+  assert.equal(summary.lines, 1200);
+  assert.equal(summary.stored + summary.merged, 1200);
+
+  const exported = await run(['memory', 'export']);
+  assert.equal(exported.code, 0, exported.stderr);
+  const rows = exported.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { content: string; entityId: string });
+  assert.equal(rows.filter((r) => r.entityId === 'importer').length, summary.stored);
+  assert.ok(rows.some((r) => r.content === 'Imported fact number 7 about topic 7.'));
+
+  writeFileSync(file, '{"layer":"semantic","content":"ok"}\n{not json\n');
+  const bad = await run(['memory', 'import', file]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /line 2 of .* is not JSON/);
+  writeFileSync(file, '{"layer":"nowhere","content":"x"}\n');
+  const invalid = await run(['memory', 'import', file]);
+  assert.notEqual(invalid.code, 0);
+  assert.match(invalid.stderr, /line 1: .*layer/);
 });
