@@ -15,6 +15,7 @@ import { join } from 'node:path';
  *   jamey maintain [tasks]           prune, optimize, incremental-vacuum, checkpoint (default: all)
  *   jamey memory import <file.jsonl> memories from JSON lines ({layer, content, entityId?, …}), progress on stderr
  *   jamey memory export              every memory as JSON lines on stdout
+ *   jamey config check [--config F]  the effective configuration as JSON (secrets masked), or every problem
  *
  * Memory commands open the whole runtime on the data folder: run them while the service is stopped
  * (a running service loads its vector index at start and would not see imported memories until a
@@ -37,6 +38,7 @@ import {
   securityWriters,
 } from './actors/security/index.js';
 import { MAINTENANCE_TASKS, type MaintenanceTask, Store } from './actors/store/store.js';
+import { checkConfig } from './config-report.js';
 import { createJamey, DATABASE_FILE } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
 import { optionsFromEnv } from './runtime/options.js';
@@ -44,7 +46,7 @@ import { createRuntime } from './runtime/runtime.js';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}] | jamey memory import FILE.jsonl | jamey memory export`;
+const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}] | jamey memory import FILE.jsonl | jamey memory export | jamey config check [--config FILE]`;
 
 function positive(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -214,6 +216,40 @@ async function memoryCommand(args: string[]): Promise<void> {
   }
 }
 
+/** Problems go to stderr, counted on the first line, and exit with status 2 like other bad usage. */
+function configCommand(args: string[]): void {
+  const [sub, ...rest] = args;
+  if (sub !== 'check')
+    throw new UsageError(
+      sub === undefined ? 'config needs a command: check' : `unknown config command "${sub}"`,
+    );
+  let values: { config?: string | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: false,
+      options: { config: { type: 'string' } },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const report = checkConfig({
+    env: process.env,
+    ...(values.config === undefined ? {} : { configFile: values.config }),
+  });
+  if (report.problems.length > 0) {
+    const n = report.problems.length;
+    process.stderr.write(
+      `jamey: config check: ${n} problem${n === 1 ? '' : 's'}\n${report.problems.map((p) => `  ${p}\n`).join('')}`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  for (const w of report.warnings) process.stderr.write(`jamey: config check: warning: ${w}\n`);
+  process.stdout.write(`${JSON.stringify(report.effective, null, 2)}\n`);
+}
+
 async function keysCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -305,6 +341,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'keys') return keysCommand(rest);
   if (command === 'memory') return memoryCommand(rest);
+  if (command === 'config') return configCommand(rest);
   if (command === 'backup' || command === 'restore' || command === 'maintain')
     return storeCommand(command, rest);
   throw new UsageError(`unknown command "${command}"`);

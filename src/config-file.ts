@@ -22,47 +22,84 @@ import type { JameyOptions, LlmOptions } from './jamey.js';
 import { JameyError } from './runtime/errors.js';
 
 export const CONFIG_FILE = 'jamey.config.json';
-const KEYS = new Set(['providers', 'llm', '$schema']);
-const LLM_KEYS = new Set(['router', 'chat', 'context', 'local', 'tokenizer']);
+/** Top-level keys of the file. */
+export const CONFIG_KEYS: readonly string[] = ['providers', 'llm', '$schema'];
+/** Keys of the file's `llm` object. */
+export const CONFIG_LLM_KEYS: readonly string[] = ['router', 'chat', 'context', 'local', 'tokenizer'];
+const KEYS = new Set(CONFIG_KEYS);
+const LLM_KEYS = new Set(CONFIG_LLM_KEYS);
 
-export function loadConfigFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): JameyOptions {
-  const named = env['JAMEY_CONFIG'];
+export interface ConfigFileRead {
+  /** The file read, or undefined when there is none (no default file and none named). */
+  readonly file: string | undefined;
+  /** What the file configures, as far as it could be read. */
+  readonly options: JameyOptions;
+  /** Every problem found; empty for a good file. */
+  readonly problems: string[];
+  /** The file could not be read as an object at all (missing, not JSON, not an object). */
+  readonly unreadable: boolean;
+}
+
+/**
+ * Reads the config file without throwing, so a checker can go on to validate the rest and list
+ * every problem at once. `explicit` (a `--config` argument) wins over `JAMEY_CONFIG`.
+ */
+export function readConfigFile(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  explicit?: string,
+): ConfigFileRead {
+  const named = explicit ?? env['JAMEY_CONFIG'];
   const file = resolve(cwd, named ?? CONFIG_FILE);
+  const unreadable = (problem: string): ConfigFileRead => ({
+    file,
+    options: {},
+    problems: [problem],
+    unreadable: true,
+  });
   if (!existsSync(file)) {
     if (named !== undefined) {
-      throw new JameyError('JAMEY_ERR_INVALID_OPTION', `config file ${named} (JAMEY_CONFIG) does not exist`);
+      const via = explicit === undefined ? 'JAMEY_CONFIG' : '--config';
+      return unreadable(`config file ${named} (${via}) does not exist`);
     }
-    return {};
+    return { file: undefined, options: {}, problems: [], unreadable: false };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new JameyError(
-      'JAMEY_ERR_INVALID_OPTION',
-      `config file ${file} is not valid JSON: ${(err as Error).message}`,
-    );
+    return unreadable(`config file ${file} is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new JameyError('JAMEY_ERR_INVALID_OPTION', `config file ${file} must hold a JSON object`);
+    return unreadable(`config file ${file} must hold a JSON object`);
   }
   const o = parsed as Record<string, unknown>;
   const problems: string[] = [];
   for (const k of Object.keys(o)) if (!KEYS.has(k)) problems.push(`unknown key "${k}"`);
   const llmIn = o['llm'];
-  if (llmIn !== undefined && (typeof llmIn !== 'object' || llmIn === null || Array.isArray(llmIn))) {
+  const llmOk = llmIn === undefined || (typeof llmIn === 'object' && llmIn !== null && !Array.isArray(llmIn));
+  if (!llmOk) {
     problems.push('"llm" must be an object');
   } else if (llmIn !== undefined) {
     for (const k of Object.keys(llmIn)) if (!LLM_KEYS.has(k)) problems.push(`unknown key "llm.${k}"`);
   }
-  if (o['providers'] !== undefined && !Array.isArray(o['providers']))
-    problems.push('"providers" must be an array');
-  if (problems.length > 0) {
-    throw new JameyError('JAMEY_ERR_INVALID_OPTION', `config file ${file}: ${problems.join('; ')}`, {
-      details: problems,
-    });
+  const providersOk = o['providers'] === undefined || Array.isArray(o['providers']);
+  if (!providersOk) problems.push('"providers" must be an array');
+  const llm: LlmOptions = { ...((llmOk ? (llmIn as LlmOptions | undefined) : undefined) ?? {}) };
+  if (o['providers'] !== undefined && providersOk)
+    llm.providers = o['providers'] as LlmOptions['providers'] & object;
+  return { file, options: { llm }, problems, unreadable: false };
+}
+
+export function loadConfigFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): JameyOptions {
+  const read = readConfigFile(env, cwd);
+  if (read.unreadable) throw new JameyError('JAMEY_ERR_INVALID_OPTION', read.problems[0] as string);
+  if (read.problems.length > 0) {
+    throw new JameyError(
+      'JAMEY_ERR_INVALID_OPTION',
+      `config file ${read.file}: ${read.problems.join('; ')}`,
+      { details: read.problems },
+    );
   }
-  const llm: LlmOptions = { ...((llmIn as LlmOptions | undefined) ?? {}) };
-  if (o['providers'] !== undefined) llm.providers = o['providers'] as LlmOptions['providers'] & object;
-  return { llm };
+  return read.options;
 }
