@@ -75,9 +75,9 @@ async function main(): Promise<void> {
     workspaceState: () => settle(() => jamey.workspace.state()),
     subscribe: defineTask((callback: (b: Broadcast) => unknown) => {
       const id = ++nextSubscription;
-      // The host may be slow or gone: a failed delivery must not fail the workspace's cycle.
+      // As in-process, a callback that throws does not end its subscription; only unsubscribe does.
       const end = jamey.workspace.subscribe((b) => {
-        Promise.resolve(callback(b)).catch(() => release(id));
+        Promise.resolve(callback(b)).catch(() => {});
       }, 'embedder');
       subscriptions.set(id, { end, callback });
       return id;

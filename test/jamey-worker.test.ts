@@ -49,7 +49,10 @@ test('the proxy answers chat with recalled memory, predict, evaluate and workspa
   assert.equal(hits[0]?.id, stored.id);
 
   const broadcasts: Broadcast[] = [];
-  const unsubscribe = await jw.subscribe((b) => broadcasts.push(b));
+  const unsubscribe = await jw.subscribe((b) => {
+    broadcasts.push(b);
+    throw new Error('a failing callback keeps its subscription');
+  });
 
   const answer = await jw.chat(
     { model: LOCAL_MODEL, messages: [{ role: 'user', content: 'What tea do I drink in the morning?' }] },
@@ -62,14 +65,19 @@ test('the proxy answers chat with recalled memory, predict, evaluate and workspa
   assert.match(answer.jamey?.conversation_id ?? '', /^conv_/);
 
   // The question is posted to the workspace after the answer; with threshold 0 it is broadcast.
-  const deadline = Date.now() + 5000;
-  while (!broadcasts.some((b) => b.content.includes('What tea')) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.ok(
-    broadcasts.some((b) => b.source === 'chat' && b.entity === 'sam'),
-    `broadcasts: ${JSON.stringify(broadcasts.map((b) => b.content))}`,
-  );
+  const broadcast = async (text: string): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while (!broadcasts.some((b) => b.content.includes(text)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(
+      broadcasts.some((b) => b.source === 'chat' && b.entity === 'sam' && b.content.includes(text)),
+      `broadcasts: ${JSON.stringify(broadcasts.map((b) => b.content))}`,
+    );
+  };
+  await broadcast('What tea');
+  await jw.chat({ model: LOCAL_MODEL, user: 'sam', messages: [{ role: 'user', content: 'And for lunch?' }] });
+  await broadcast('And for lunch');
   await unsubscribe();
   await unsubscribe();
   const state = await jw.workspace.state();
