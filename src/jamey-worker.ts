@@ -211,8 +211,10 @@ export async function createJameyInWorker(options: JameyWorkerOptions = {}): Pro
     metrics: () => call(() => remote.metrics()),
     close() {
       closing ??= (async () => {
+        const crashed = gone;
+        gone = new JameyError('JAMEY_ERR_SHUTTING_DOWN', 'Jamey in the worker is closed');
         try {
-          if (gone === undefined) await call(() => remote.close());
+          if (crashed === undefined) await Promise.race([remote.close(), died]);
         } finally {
           remote[Comlink.releaseProxy]();
           await worker.terminate();

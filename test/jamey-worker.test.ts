@@ -114,7 +114,10 @@ test('errors arrive with their codes', async () => {
 
 test('close is graceful and idempotent; calls after it fail with a code', async () => {
   await Promise.all([jw.close(), jw.close()]);
-  await assert.rejects(jw.health(), (err) => isJameyError(err, 'JAMEY_ERR_WORKER_CRASHED'));
+  await assert.rejects(jw.health(), (err) => isJameyError(err, 'JAMEY_ERR_SHUTTING_DOWN'));
+  await assert.rejects(jw.chat({ messages: [{ role: 'user', content: 'hi' }] }), (err) =>
+    isJameyError(err, 'JAMEY_ERR_SHUTTING_DOWN'),
+  );
 });
 
 /** The work both modes run: chats and memory stores, all in flight at once. */
