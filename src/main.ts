@@ -5,13 +5,80 @@
  * providers, routing, budgets), starts the runtime with its subsystems (jamey.ts) and the HTTP
  * server, and shuts down
  * gracefully on SIGTERM/SIGINT (stop accepting, drain mailboxes, finish pool tasks).
+ *
+ * As a sidecar it serves on a Unix domain socket instead of TCP (`--socket PATH` or JAMEY_SOCKET):
+ * the socket file is only reachable by its owner (mode 0600), a stale one left by a crash is
+ * replaced, and it is removed on shutdown.
  */
+import { chmodSync, lstatSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { parseArgs } from 'node:util';
 import { loadConfigFile } from './config-file.js';
 import { createJamey, type Jamey } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
 import { optionsFromEnv } from './runtime/options.js';
 
+const USAGE = 'usage: jamey serve [--socket PATH]';
+
+/** The socket path from the command line or the environment; exits 2 on wrong usage. */
+function socketPath(): string | undefined {
+  let parsed: { values: { socket?: string | undefined }; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      options: { socket: { type: 'string' } },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    process.stderr.write(`jamey: ${err instanceof Error ? err.message : String(err)}; ${USAGE}\n`);
+    process.exit(2);
+  }
+  // `jamey serve` reaches here with its command still in argv.
+  const extra = parsed.positionals.filter((p, i) => !(i === 0 && p === 'serve'));
+  if (extra.length > 0) {
+    process.stderr.write(`jamey: unexpected argument "${extra[0]}"; ${USAGE}\n`);
+    process.exit(2);
+  }
+  const path = parsed.values.socket ?? process.env['JAMEY_SOCKET'];
+  return path === undefined || path === '' ? undefined : path;
+}
+
+/**
+ * Clears the way for a new socket at `path`: a socket file nobody answers on is left over from a
+ * crash and is removed; a live one, or a file that is not a socket, is never touched.
+ */
+async function clearStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return;
+  }
+  if (!isSocket) throw new Error(`${path} exists and is not a socket`);
+  const answered = await new Promise<boolean>((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (answered) throw new Error(`another process is serving on ${path}`);
+  rmSync(path, { force: true });
+}
+
 async function main(): Promise<void> {
+  const socket = socketPath();
+  if (socket !== undefined) {
+    try {
+      await clearStaleSocket(socket);
+    } catch (err) {
+      process.stderr.write(
+        `jamey: cannot listen on ${socket}: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      process.exit(1);
+    }
+  }
   let jamey: Jamey;
   try {
     jamey = createJamey(optionsFromEnv(process.env), loadConfigFile(process.env));
@@ -35,15 +102,29 @@ async function main(): Promise<void> {
     );
   }
   const server = jamey.server();
+  const where = socket ?? `${host}:${port}`;
   server.on('error', (err: NodeJS.ErrnoException) => {
-    process.stderr.write(`jamey: cannot listen on ${host}:${port}: ${err.code ?? err.message}\n`);
+    process.stderr.write(`jamey: cannot listen on ${where}: ${err.code ?? err.message}\n`);
     process.exit(1);
   });
-  server.listen(port, host, () => {
-    const address = server.address();
-    const bound = typeof address === 'object' && address !== null ? address.port : port;
-    runtime.log.info('listening', { url: `http://${host}:${bound}`, dataDir });
-  });
+  if (socket === undefined) {
+    server.listen(port, host, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address !== null ? address.port : port;
+      runtime.log.info('listening', { url: `http://${host}:${bound}`, dataDir });
+    });
+  } else {
+    // The umask closes the window between bind and chmod in which others could connect.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(socket, () => {
+        chmodSync(socket, 0o600);
+        runtime.log.info('listening', { socket, dataDir });
+      });
+    } finally {
+      process.umask(umask);
+    }
+  }
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -56,6 +137,7 @@ async function main(): Promise<void> {
     }, runtime.options.shutdownTimeoutMs + 5_000);
     hard.unref();
     await server.shutdown();
+    if (socket !== undefined) rmSync(socket, { force: true });
     await jamey.close();
     runtime.log.info('stopped');
     process.exit(0);
