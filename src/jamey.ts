@@ -21,9 +21,10 @@ import {
   type ChatOptions,
   ChatService,
   CONSCIENCE_ACTOR,
+  DEFAULT_CHAT_OPTIONS,
   registerChatService,
 } from './actors/context/chat.js';
-import { type ContextOptions, contextActorSpec } from './actors/context/context.js';
+import { type ContextOptions, contextActorSpec, DEFAULT_CONTEXT_OPTIONS } from './actors/context/context.js';
 import { conversationWriters } from './actors/context/conversations.js';
 import { registerChatMetrics } from './actors/context/metrics.js';
 import { type Encoding, loadTokenizer, type Tokenizer } from './actors/context/tokenizer.js';
@@ -270,6 +271,24 @@ export function createJamey(
   ];
   if (llm.local?.enabled !== false)
     providerConfigs.push(localProviderConfig(llm.local, builtinEmbedder.dimensions));
+  // A misspelt option would otherwise be ignored without a word.
+  const unknown: string[] = [];
+  const known = (prefix: string, value: object | undefined, allowed: readonly string[]): void => {
+    for (const k of Object.keys(value ?? {})) if (!allowed.includes(k)) unknown.push(`${prefix}.${k}`);
+  };
+  known('llm', llm, ['providers', 'env', 'local', 'router', 'chat', 'context', 'tokenizer']);
+  known('llm.chat', llm.chat, Object.keys(DEFAULT_CHAT_OPTIONS));
+  known('llm.context', llm.context, Object.keys(DEFAULT_CONTEXT_OPTIONS));
+  known('llm.router', llm.router, ['breaker', 'weights', 'fallback', 'ewmaAlpha', 'budgets']);
+  if (unknown.length > 0) {
+    throw new JameyError(
+      'JAMEY_ERR_INVALID_OPTION',
+      `unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`,
+      {
+        details: unknown.map((u) => `unknown option "${u}"`),
+      },
+    );
+  }
   const modelRouter = new ModelRouter(resolveModels(providerConfigs), runtime.clock, llm.router);
   registerRouterMetrics(registry, modelRouter);
   runtime.spawn(routerActorSpec(modelRouter, store, runtime.log));

@@ -66,3 +66,18 @@ test('the service refuses a bad provider config with one line and exit status 2'
   assert.match(lines[0] ?? '', /llm\.providers\[0\]\.baseUrl/);
   assert.match(lines[0] ?? '', /llm\.providers\[0\]\.models/);
 });
+
+test('a misspelt LLM option is refused, not ignored', async () => {
+  const { createJamey } = await import('../src/jamey.js');
+  assert.throws(
+    () =>
+      createJamey(
+        { dataDir: join(tmp.dir, 'typo'), logLevel: 'silent' },
+        { llm: { env: {}, chat: { retrys: 2 } as never, router: { fallbak: false } as never } },
+      ),
+    (err: { code?: string; details?: string[] }) =>
+      err.code === 'JAMEY_ERR_INVALID_OPTION' &&
+      err.details?.includes('unknown option "llm.chat.retrys"') === true &&
+      err.details.includes('unknown option "llm.router.fallbak"'),
+  );
+});

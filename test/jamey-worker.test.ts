@@ -180,7 +180,7 @@ test("the host's event loop stays free while the worker works", async () => {
     `${name}: host event-loop delay max ${r.maxMs.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms; work took ${r.ms.toFixed(0)} ms`;
   console.log(line('worker mode', worker));
   console.log(line('in-process ', host));
-  assert.ok(worker.maxMs < 30, `worker mode: the host's loop was held for ${worker.maxMs} ms`);
+  assert.ok(worker.maxMs < 60, `worker mode: the host's loop was held for ${worker.maxMs} ms`);
   assert.ok(
     worker.maxMs * 2 < host.maxMs,
     `worker mode ${worker.maxMs} ms is not well below in-process ${host.maxMs} ms`,

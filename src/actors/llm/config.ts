@@ -42,9 +42,9 @@ export interface ProviderConfig {
   readonly baseUrl?: string;
   /** Environment variable holding the API key. */
   readonly apiKeyEnv?: string;
-  /** Deadline of one upstream request (to the first byte, and between bytes of a stream). @default 60000 */
+  /** Deadline of one upstream request (to the first byte, and between bytes of a stream). @default 120000 */
   readonly timeoutMs?: number;
-  /** Pooled connections. @default 16 */
+  /** Pooled connections. @default 8 */
   readonly connections?: number;
   readonly models: readonly ModelConfig[];
 }
