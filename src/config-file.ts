@@ -20,10 +20,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JameyOptions, LlmOptions } from './jamey.js';
 import { JameyError } from './runtime/errors.js';
+import { optionsFromEnv, type RuntimeOptionsInput } from './runtime/options.js';
 
 export const CONFIG_FILE = 'jamey.config.json';
 /** Top-level keys of the file. */
-export const CONFIG_KEYS: readonly string[] = ['providers', 'llm', '$schema'];
+export const CONFIG_KEYS: readonly string[] = [
+  'providers',
+  'llm',
+  '$schema',
+  'runtime',
+  'memory',
+  'security',
+  'cache',
+  'integratedInfo',
+  'workspace',
+  'predictive',
+  'exclude',
+];
+/** Keys whose values are option groups of createJamey (validated where they are used). */
+const GROUP_KEYS = ['memory', 'security', 'cache', 'integratedInfo', 'workspace', 'predictive'] as const;
 /** Keys of the file's `llm` object. */
 export const CONFIG_LLM_KEYS: readonly string[] = ['router', 'chat', 'context', 'local', 'tokenizer'];
 const KEYS = new Set(CONFIG_KEYS);
@@ -34,6 +49,8 @@ export interface ConfigFileRead {
   readonly file: string | undefined;
   /** What the file configures, as far as it could be read. */
   readonly options: JameyOptions;
+  /** The runtime options the file sets (`runtime`: host, port, dataDir, logLevel, mailbox, pool, …). */
+  readonly runtime: RuntimeOptionsInput;
   /** Every problem found; empty for a good file. */
   readonly problems: string[];
   /** The file could not be read as an object at all (missing, not JSON, not an object). */
@@ -54,6 +71,7 @@ export function readConfigFile(
   const unreadable = (problem: string): ConfigFileRead => ({
     file,
     options: {},
+    runtime: {},
     problems: [problem],
     unreadable: true,
   });
@@ -62,7 +80,7 @@ export function readConfigFile(
       const via = explicit === undefined ? 'JAMEY_CONFIG' : '--config';
       return unreadable(`config file ${named} (${via}) does not exist`);
     }
-    return { file: undefined, options: {}, problems: [], unreadable: false };
+    return { file: undefined, options: {}, runtime: {}, problems: [], unreadable: false };
   }
   let parsed: unknown;
   try {
@@ -88,11 +106,41 @@ export function readConfigFile(
   const llm: LlmOptions = { ...((llmOk ? (llmIn as LlmOptions | undefined) : undefined) ?? {}) };
   if (o['providers'] !== undefined && providersOk)
     llm.providers = o['providers'] as LlmOptions['providers'] & object;
-  return { file, options: { llm }, problems, unreadable: false };
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const options: Record<string, unknown> = { llm };
+  for (const k of GROUP_KEYS) {
+    if (o[k] === undefined) continue;
+    if (isObject(o[k])) options[k] = o[k];
+    else problems.push(`"${k}" must be an object`);
+  }
+  if (o['exclude'] !== undefined) {
+    if (Array.isArray(o['exclude'])) options['exclude'] = o['exclude'];
+    else problems.push('"exclude" must be an array');
+  }
+  let runtime: RuntimeOptionsInput = {};
+  if (o['runtime'] !== undefined) {
+    if (isObject(o['runtime'])) runtime = o['runtime'] as RuntimeOptionsInput;
+    else problems.push('"runtime" must be an object');
+  }
+  return { file, options: options as JameyOptions, runtime, problems, unreadable: false };
 }
 
 export function loadConfigFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): JameyOptions {
-  const read = readConfigFile(env, cwd);
+  return loadServiceConfig(env, cwd).jamey;
+}
+
+/**
+ * The service's whole configuration: defaults ← the file ← the environment (`JAMEY_*`) ← flags
+ * (`jamey serve --port …`). Runtime options are validated by createRuntime (every problem listed).
+ */
+export function loadServiceConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  flags: RuntimeOptionsInput = {},
+  explicit?: string,
+): { runtime: RuntimeOptionsInput; jamey: JameyOptions; file: string | undefined } {
+  const read = readConfigFile(env, cwd, explicit);
   if (read.unreadable) throw new JameyError('JAMEY_ERR_INVALID_OPTION', read.problems[0] as string);
   if (read.problems.length > 0) {
     throw new JameyError(
@@ -101,5 +149,9 @@ export function loadConfigFile(env: NodeJS.ProcessEnv = process.env, cwd = proce
       { details: read.problems },
     );
   }
-  return read.options;
+  return {
+    runtime: { ...read.runtime, ...optionsFromEnv(env), ...flags },
+    jamey: read.options,
+    file: read.file,
+  };
 }

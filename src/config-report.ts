@@ -104,10 +104,10 @@ export function checkConfig(input: ConfigCheckInput = {}): ConfigReport {
   const read = readConfigFile(env, input.cwd ?? process.cwd(), input.configFile);
   problems.push(...read.problems.map((p) => (read.unreadable ? p : `config file: ${p}`)));
 
-  // The service reads runtime options from the environment only (the file carries the LLM part).
+  // Runtime options as the service takes them: the file's `runtime`, then the environment.
   let runtime: Readonly<RuntimeOptions> | undefined;
   try {
-    runtime = resolveOptions(optionsFromEnv(env));
+    runtime = resolveOptions({ ...read.runtime, ...optionsFromEnv(env) });
   } catch (err) {
     problems.push(...problemsOf(err).map((p) => withVariable(p, env)));
   }

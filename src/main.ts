@@ -13,22 +13,37 @@
 import { chmodSync, lstatSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from './config-file.js';
+import { loadServiceConfig } from './config-file.js';
 import { createJamey, type Jamey } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
-import { optionsFromEnv } from './runtime/options.js';
+import type { RuntimeOptionsInput } from './runtime/options.js';
 
-const USAGE = 'usage: jamey serve [--socket PATH]';
+const USAGE =
+  'usage: jamey serve [--config FILE] [--host HOST] [--port N] [--data-dir DIR] [--log-level LEVEL] [--socket PATH]';
 
-/** The socket path from the command line or the environment; exits 2 on wrong usage. */
-function socketPath(): string | undefined {
-  let parsed: { values: { socket?: string | undefined }; positionals: string[] };
+interface ServeArgs {
+  socket: string | undefined;
+  config: string | undefined;
+  /** Runtime options from flags (they win over the file and the environment). */
+  flags: RuntimeOptionsInput;
+}
+
+/** The command line of `jamey serve`; exits 2 on wrong usage. */
+function serveArgs(): ServeArgs {
+  let parsed: { values: Record<string, string | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
       args: process.argv.slice(2),
-      options: { socket: { type: 'string' } },
+      options: {
+        socket: { type: 'string' },
+        config: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+      },
       allowPositionals: true,
-    });
+    }) as typeof parsed;
   } catch (err) {
     process.stderr.write(`jamey: ${err instanceof Error ? err.message : String(err)}; ${USAGE}\n`);
     process.exit(2);
@@ -39,8 +54,18 @@ function socketPath(): string | undefined {
     process.stderr.write(`jamey: unexpected argument "${extra[0]}"; ${USAGE}\n`);
     process.exit(2);
   }
-  const path = parsed.values.socket ?? process.env['JAMEY_SOCKET'];
-  return path === undefined || path === '' ? undefined : path;
+  const v = parsed.values;
+  const flags: Record<string, unknown> = {};
+  if (v['host'] !== undefined) flags['host'] = v['host'];
+  if (v['port'] !== undefined) flags['port'] = /^\d+$/.test(v['port']) ? Number(v['port']) : v['port'];
+  if (v['data-dir'] !== undefined) flags['dataDir'] = v['data-dir'];
+  if (v['log-level'] !== undefined) flags['logLevel'] = v['log-level'];
+  const path = v['socket'] ?? process.env['JAMEY_SOCKET'];
+  return {
+    socket: path === undefined || path === '' ? undefined : path,
+    config: v['config'],
+    flags: flags as RuntimeOptionsInput,
+  };
 }
 
 /**
@@ -68,7 +93,8 @@ async function clearStaleSocket(path: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const socket = socketPath();
+  const args = serveArgs();
+  const socket = args.socket;
   if (socket !== undefined) {
     try {
       await clearStaleSocket(socket);
@@ -81,7 +107,8 @@ async function main(): Promise<void> {
   }
   let jamey: Jamey;
   try {
-    jamey = createJamey(optionsFromEnv(process.env), loadConfigFile(process.env));
+    const config = loadServiceConfig(process.env, process.cwd(), args.flags, args.config);
+    jamey = createJamey(config.runtime, config.jamey);
   } catch (err) {
     process.stderr.write(`jamey: ${isJameyError(err) ? err.message : String(err)}\n`);
     process.exit(2);

@@ -81,3 +81,27 @@ test('a misspelt LLM option is refused, not ignored', async () => {
       err.details.includes('unknown option "llm.router.fallbak"'),
   );
 });
+
+test('the service configuration: defaults ← file ← environment ← flags', async () => {
+  const { loadServiceConfig } = await import('../src/config-file.js');
+  const dir = join(tmp.dir, 'layers');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'jamey.config.json'),
+    JSON.stringify({
+      runtime: { port: 9001, host: '127.0.0.2', logLevel: 'warn' },
+      memory: { workingCapacity: 50 },
+    }),
+  );
+  const fileOnly = loadServiceConfig({}, dir);
+  assert.deepEqual(fileOnly.runtime, { port: 9001, host: '127.0.0.2', logLevel: 'warn' });
+  assert.equal(fileOnly.jamey.memory?.workingCapacity, 50);
+  const withEnv = loadServiceConfig({ JAMEY_PORT: '9002' }, dir);
+  assert.equal(withEnv.runtime.port, 9002, 'the environment wins over the file');
+  assert.equal(withEnv.runtime.host, '127.0.0.2');
+  const withFlags = loadServiceConfig({ JAMEY_PORT: '9002' }, dir, { port: 9003 });
+  assert.equal(withFlags.runtime.port, 9003, 'flags win over the environment');
+  writeFileSync(join(dir, 'jamey.config.json'), JSON.stringify({ runtime: 5, memory: [] }));
+  assert.throws(() => loadServiceConfig({}, dir), /"memory" must be an object; "runtime" must be an object/);
+});
