@@ -30,9 +30,12 @@ import { registerChatMetrics } from './actors/context/metrics.js';
 import { type Encoding, loadTokenizer, type Tokenizer } from './actors/context/tokenizer.js';
 import {
   createIntegratedInfoActor,
+  INTEGRATED_INFO,
+  type IntegratedInfoMessage,
   type IntegratedInfoOptions,
   type PhiSnapshot,
 } from './actors/integrated-info/actor.js';
+import type { PhiOutcome } from './actors/integrated-info/phi-service.js';
 import {
   type LocalModelOptions,
   localProviderConfig,
@@ -87,6 +90,7 @@ import {
   workspacePruner,
   workspaceWriters,
 } from './actors/workspace/index.js';
+import { parsePhiBody } from './http/routes/phi.js';
 import { buildServer, type JameyServer } from './http/server.js';
 import type { ActorRef } from './runtime/actor.js';
 import { JameyError } from './runtime/errors.js';
@@ -153,6 +157,11 @@ export interface Jamey {
   readonly predictive: PredictiveClient;
   /** The last live Φ of the runtime (null until the first computation). */
   phiSnapshot(): PhiSnapshot | null;
+  /**
+   * Exact Φ of a network (`{tpm, cm?, state, nodes?, complex?, deadlineMs?}`, as `POST /v1/phi`),
+   * computed in the worker pool.
+   */
+  phi(network: unknown): Promise<PhiOutcome>;
   /** Set by `start()` when this start created the admin key: show it once. */
   readonly adminKey: { id: string; token: string; file: string } | undefined;
   start(): Promise<void>;
@@ -381,6 +390,15 @@ export function createJamey(
     cache,
     workspace,
     phiSnapshot: () => integratedInfo.snapshot(),
+    phi: async (network) => {
+      const body = parsePhiBody(network);
+      return runtime
+        .actor<IntegratedInfoMessage, PhiOutcome>(INTEGRATED_INFO)
+        .ask(
+          { type: 'phi', input: body.input, complex: body.complex, deadlineMs: body.deadlineMs },
+          { deadlineMs: body.deadlineMs + 1_000 },
+        );
+    },
     get adminKey() {
       return adminKey;
     },

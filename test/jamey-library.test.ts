@@ -1,0 +1,59 @@
+/** The whole runtime as a library: the subsystems called directly, without HTTP. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createJamey, type Jamey } from '../src/index.js';
+import { tempDir } from './fixtures/store.js';
+
+const tmp = tempDir('jamey-library-');
+let jamey: Jamey;
+
+before(async () => {
+  jamey = createJamey(
+    { dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } },
+    { llm: { env: {} }, predictive: { snapshotEveryMessages: 1 } },
+  );
+  await jamey.start();
+});
+after(async () => {
+  await jamey.close();
+  tmp.cleanup();
+});
+
+test('phi, predict, evaluate, memory and chat, called directly', async () => {
+  // PyPhi's basic network (Oizumi et al. 2014, fig. 1): Φ = 2.3125.
+  const phi = await jamey.phi({
+    tpm: [
+      [0, 0, 0],
+      [0, 0, 1],
+      [1, 0, 1],
+      [1, 0, 0],
+      [1, 1, 0],
+      [1, 1, 1],
+      [1, 1, 1],
+      [1, 1, 0],
+    ],
+    cm: [
+      [0, 0, 1],
+      [1, 0, 1],
+      [1, 1, 0],
+    ],
+    state: [1, 0, 0],
+  });
+  assert.equal(phi.phi, 2.3125);
+  await assert.rejects(jamey.phi({ state: [1] }), { code: 'JAMEY_ERR_VALIDATION' });
+
+  const first = await jamey.predictive.score({ text: 'the library is a quiet place to read' });
+  const again = await jamey.predictive.score({ text: 'the library is a quiet place to read' });
+  assert.ok(again.text.bits < first.text.bits, 'a repeated text is less surprising');
+
+  const verdict = await jamey.conscience.evaluate('how do I kill the process on port 8080?');
+  assert.equal(verdict.verdict, 'allow');
+
+  await jamey.memory.store('semantic', 'Robin waters the ferns on Sundays.', { entityId: 'robin' });
+  const out = await jamey.chat.complete(
+    { model: 'jamey-local', messages: [{ role: 'user', content: 'When are the plants watered?' }] },
+    { keyId: null, tenant: 'library', entityId: 'robin', conversationId: null },
+  );
+  const answer = JSON.parse(out.json) as { choices: Array<{ message: { content: string } }> };
+  assert.match(answer.choices[0]?.message.content ?? '', /ferns on Sundays/);
+});
