@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 /**
  * The `jamey` command.
@@ -24,9 +25,10 @@ import { join } from 'node:path';
  *   jamey bench [suites]             the benchmarks (a source checkout only), e.g. jamey bench actor,ask
  *   jamey config check [--config F]  the effective configuration as JSON (secrets masked), or every problem
  *
- * Memory commands open the whole runtime on the data folder: run them while the service is stopped
- * (a running service loads its vector index at start and would not see imported memories until a
- * restart; use POST /v1/memories for a running one).
+ * Memory commands, predict and chat (without --url) open the whole runtime on the data folder: run
+ * them while the service is stopped (a running service loads its vector index and its predictive
+ * models at start and would not see what they add until a restart; use the HTTP API, or chat --url,
+ * for a running one). phi needs no data folder: it computes in this process's worker pool.
  *
  * Key commands work on the data folder (`JAMEY_DATA_DIR`, default ./data) directly, through the
  * same store and security layer as the service; they are safe while the service runs (SQLite
@@ -418,7 +420,7 @@ async function benchCommand(args: string[]): Promise<void> {
     stdio: 'inherit',
   });
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  process.exitCode = code ?? (signal === null ? 1 : 128);
+  process.exitCode = code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0));
 }
 
 async function memoryCommand(args: string[]): Promise<void> {
