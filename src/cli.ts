@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 /**
  * The `jamey` command.
@@ -15,11 +17,18 @@ import { join } from 'node:path';
  *   jamey maintain [tasks]           prune, optimize, incremental-vacuum, checkpoint (default: all)
  *   jamey memory import <file.jsonl> memories from JSON lines ({layer, content, entityId?, …}), progress on stderr
  *   jamey memory export              every memory as JSON lines on stdout
+ *   jamey memory add --layer L [--entity E] [--salience S] <text…>   store one memory, print it
+ *   jamey memory search [--entity E] [--limit N] <query…>           [{id, content, layer, entityId, score}]
+ *   jamey phi <file.json>            Φ of a network ({tpm, cm?, state, nodes?}, the body of POST /v1/phi)
+ *   jamey predict [--entity E] [--no-learn] [text…]   surprise of a text (stdin when no text is given)
+ *   jamey chat [--model M] [--user U] [--url URL --key KEY]   a conversation, one line per message
+ *   jamey bench [suites]             the benchmarks (a source checkout only), e.g. jamey bench actor,ask
  *   jamey config check [--config F]  the effective configuration as JSON (secrets masked), or every problem
  *
- * Memory commands open the whole runtime on the data folder: run them while the service is stopped
- * (a running service loads its vector index at start and would not see imported memories until a
- * restart; use POST /v1/memories for a running one).
+ * Memory commands, predict and chat (without --url) open the whole runtime on the data folder: run
+ * them while the service is stopped (a running service loads its vector index and its predictive
+ * models at start and would not see what they add until a restart; use the HTTP API, or chat --url,
+ * for a running one). phi needs no data folder: it computes in this process's worker pool.
  *
  * Key commands work on the data folder (`JAMEY_DATA_DIR`, default ./data) directly, through the
  * same store and security layer as the service; they are safe while the service runs (SQLite
@@ -28,7 +37,16 @@ import { join } from 'node:path';
  * one line and exits with status 2.
  */
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { request } from 'undici';
+import {
+  createIntegratedInfoActor,
+  INTEGRATED_INFO,
+  type IntegratedInfoMessage,
+} from './actors/integrated-info/actor.js';
+import type { PhiOutcome } from './actors/integrated-info/phi-service.js';
+import { LAYERS, type Layer } from './actors/memory/types.js';
 import {
   SCOPES,
   type Scope,
@@ -39,14 +57,15 @@ import {
 } from './actors/security/index.js';
 import { MAINTENANCE_TASKS, type MaintenanceTask, Store } from './actors/store/store.js';
 import { checkConfig } from './config-report.js';
-import { createJamey, DATABASE_FILE } from './jamey.js';
+import { parsePhiBody } from './http/routes/phi.js';
+import { createJamey, DATABASE_FILE, type Jamey } from './jamey.js';
 import { isJameyError } from './runtime/errors.js';
 import { optionsFromEnv } from './runtime/options.js';
 import { createRuntime } from './runtime/runtime.js';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}] | jamey memory import FILE.jsonl | jamey memory export | jamey config check [--config FILE]`;
+const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}] | jamey memory import FILE.jsonl | jamey memory export | jamey memory add --layer ${LAYERS.join('|')} [--entity E] [--salience S] TEXT… | jamey memory search [--entity E] [--limit N] QUERY… | jamey phi FILE.json | jamey predict [--entity E] [--no-learn] [TEXT…] | jamey chat [--model M] [--user U] [--url URL --key KEY] | jamey bench [SUITES] | jamey config check [--config FILE]`;
 
 function positive(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -142,11 +161,277 @@ async function storeCommand(command: 'backup' | 'restore' | 'maintain', args: st
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
+/** parseArgs whose every complaint is a usage error (one line, status 2). */
+function parse<O extends ParseArgsConfig['options']>(
+  args: string[],
+  options: O,
+): {
+  values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'];
+  positionals: string[];
+} {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** The whole runtime on the data folder for one command, with no provider besides the local one. */
+async function withJamey<T>(run: (jamey: Jamey) => Promise<T>): Promise<T> {
+  const jamey = createJamey({ ...optionsFromEnv(process.env), logLevel: 'error' }, { llm: { env: {} } });
+  await jamey.start();
+  try {
+    return await run(jamey);
+  } finally {
+    await jamey.close();
+  }
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+async function memoryAdd(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    layer: { type: 'string' },
+    entity: { type: 'string' },
+    salience: { type: 'string' },
+  });
+  if (values.layer === undefined) throw new UsageError(`memory add needs --layer (${LAYERS.join(', ')})`);
+  if (!(LAYERS as readonly string[]).includes(values.layer))
+    throw new UsageError(`unknown layer "${values.layer}" (layers: ${LAYERS.join(', ')})`);
+  const text = positionals.join(' ');
+  if (text.trim() === '') throw new UsageError('memory add needs the text to remember');
+  let salience: number | undefined;
+  if (values.salience !== undefined) {
+    salience = Number(values.salience);
+    if (values.salience.trim() === '' || !Number.isFinite(salience))
+      throw new UsageError(`--salience must be a number, got "${values.salience}"`);
+  }
+  const stored = await withJamey((j) =>
+    j.memory.store(values.layer as Layer, text, {
+      source: 'cli',
+      ...(values.entity === undefined ? {} : { entityId: values.entity }),
+      ...(salience === undefined ? {} : { salience }),
+    }),
+  );
+  printJson(stored);
+}
+
+async function memorySearch(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { entity: { type: 'string' }, limit: { type: 'string' } });
+  const query = positionals.join(' ');
+  if (query.trim() === '') throw new UsageError('memory search needs a query');
+  const limit = positive('limit', values.limit);
+  if (limit !== undefined && !Number.isInteger(limit))
+    throw new UsageError(`--limit must be a whole number, got "${values.limit}"`);
+  const hits = await withJamey((j) =>
+    j.memory.recall({
+      query,
+      ...(values.entity === undefined ? {} : { entityId: values.entity }),
+      ...(limit === undefined ? {} : { limit }),
+    }),
+  );
+  printJson(
+    hits.map((h) => ({ id: h.id, content: h.content, layer: h.layer, entityId: h.entityId, score: h.score })),
+  );
+}
+
+/** One line for a coded error, its details included (a validation error names every field). */
+function oneLine(err: unknown): string {
+  if (!isJameyError(err)) return err instanceof Error ? err.message : String(err);
+  const details = (err as { details?: unknown }).details;
+  const problems = Array.isArray(details)
+    ? details
+        .map((d) =>
+          typeof d === 'object' && d !== null && 'problem' in d
+            ? `${(d as { path: string }).path || 'body'} ${(d as { problem: string }).problem}`
+            : String(d),
+        )
+        .join('; ')
+    : '';
+  return `${err.message}${problems === '' || problems === err.message ? '' : ` (${problems})`} (${err.code})`;
+}
+
+async function phiCommand(args: string[]): Promise<void> {
+  const { positionals } = parse(args, {});
+  const [file, ...extra] = positionals;
+  if (file === undefined) throw new UsageError('phi needs a network file (JSON: {tpm, cm?, state, nodes?})');
+  if (extra.length > 0) throw new UsageError('too many arguments');
+  let body: unknown;
+  try {
+    body = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`phi: ${file}: ${(err as Error).message}`);
+  }
+  let parsed: ReturnType<typeof parsePhiBody>;
+  try {
+    parsed = parsePhiBody(body);
+  } catch (err) {
+    throw new Error(`phi: ${file}: ${oneLine(err)}`);
+  }
+  const runtime = createRuntime(
+    { ...optionsFromEnv(process.env), logLevel: 'error' },
+    { defaultMetrics: false },
+  );
+  runtime.spawn(createIntegratedInfoActor(runtime));
+  await runtime.start();
+  try {
+    // Asked as POST /v1/phi asks it, so the network is checked and computed by the same code.
+    const r = await runtime
+      .actor<IntegratedInfoMessage, PhiOutcome>(INTEGRATED_INFO)
+      .ask(
+        { type: 'phi', input: parsed.input, complex: parsed.complex, deadlineMs: parsed.deadlineMs },
+        { deadlineMs: parsed.deadlineMs + 1_000 },
+      )
+      .catch((err: unknown) => {
+        throw new Error(`phi: ${file}: ${oneLine(err)}`);
+      });
+    printJson({ phi: r.phi, cut: r.cut, concepts: r.concepts, nodes: r.nodes, elapsedMs: r.elapsedMs });
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function predictCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    entity: { type: 'string' },
+    'no-learn': { type: 'boolean' },
+  });
+  let text = positionals.join(' ');
+  if (positionals.length === 0) {
+    if (process.stdin.isTTY) throw new UsageError('predict needs a text (arguments or stdin)');
+    text = (await readStdin()).replace(/\r?\n$/, '');
+  }
+  if (text === '') throw new UsageError('predict needs a non-empty text');
+  const result = await withJamey((j) =>
+    j.predictive.score({
+      text,
+      ...(values.entity === undefined ? {} : { entity: values.entity }),
+      ...(values['no-learn'] === true ? { learn: false } : {}),
+    }),
+  );
+  printJson(result);
+}
+
+interface Turn {
+  answer: string;
+  conversationId: string | null;
+}
+
+type Ask = (line: string, conversationId: string | null) => Promise<Turn>;
+
+function answerOf(json: string): string {
+  const body = JSON.parse(json) as { choices?: { message?: { content?: string | null } }[] };
+  return body.choices?.[0]?.message?.content ?? '';
+}
+
+function httpAsk(url: string, key: string, model: string, user: string | undefined): Ask {
+  const endpoint = `${url.replace(/\/+$/, '')}/v1/chat/completions`;
+  return async (line, conversationId) => {
+    const res = await request(endpoint, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        ...(conversationId === null ? {} : { 'x-jamey-conversation': conversationId }),
+      },
+      body: JSON.stringify({
+        model,
+        messages: [{ role: 'user', content: line }],
+        ...(user === undefined ? {} : { user }),
+      }),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) {
+      let message = text;
+      try {
+        const e = (JSON.parse(text) as { error?: { message?: string; code?: string } }).error;
+        if (e?.message !== undefined) message = `${e.message}${e.code === undefined ? '' : ` (${e.code})`}`;
+      } catch {}
+      throw new Error(`chat: ${res.statusCode} ${message.split('\n')[0]}`);
+    }
+    const header = res.headers['x-jamey-conversation'];
+    return {
+      answer: answerOf(text),
+      conversationId: (Array.isArray(header) ? header[0] : header) ?? conversationId,
+    };
+  };
+}
+
+async function chatCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    model: { type: 'string' },
+    user: { type: 'string' },
+    url: { type: 'string' },
+    key: { type: 'string' },
+  });
+  if (positionals.length > 0) throw new UsageError('chat takes no arguments: it reads messages from stdin');
+  if ((values.url === undefined) !== (values.key === undefined))
+    throw new UsageError('--url and --key go together');
+  const model = values.model ?? 'jamey-local';
+  const user = values.user;
+  const converse = async (ask: Ask): Promise<void> => {
+    const tty = process.stdin.isTTY === true;
+    const lines = createInterface({
+      input: process.stdin,
+      ...(tty ? { output: process.stdout, prompt: '> ' } : {}),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    let conversationId: string | null = null;
+    if (tty) lines.prompt();
+    for await (const line of lines) {
+      if (line.trim() !== '') {
+        const turn = await ask(line, conversationId);
+        conversationId = turn.conversationId;
+        process.stdout.write(`${turn.answer}\n`);
+      }
+      if (tty) lines.prompt();
+    }
+    if (tty) process.stdout.write('\n');
+  };
+  if (values.url !== undefined && values.key !== undefined)
+    return converse(httpAsk(values.url, values.key, model, user));
+  await withJamey((j) =>
+    converse(async (line, conversationId) => {
+      const out = await j.chat.complete(
+        { model, messages: [{ role: 'user', content: line }], ...(user === undefined ? {} : { user }) },
+        { keyId: null, tenant: 'cli', entityId: user ?? null, conversationId },
+      );
+      return { answer: answerOf(out.json), conversationId: out.conversationId ?? conversationId };
+    }),
+  );
+}
+
+async function benchCommand(args: string[]): Promise<void> {
+  const { positionals } = parse(args, {});
+  if (positionals.length > 1) throw new UsageError('bench takes one comma-separated list of suites');
+  const runner = fileURLToPath(new URL('../bench/run.js', import.meta.url));
+  if (!existsSync(runner))
+    throw new UsageError('benchmarks run from a source checkout (npm run build there, then jamey bench)');
+  const suites = positionals[0];
+  const child = spawn(process.execPath, [runner, ...(suites === undefined ? [] : ['--only', suites])], {
+    stdio: 'inherit',
+  });
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  process.exitCode = code ?? 128 + (signal === null ? 0 : (constants.signals[signal] ?? 0));
+}
+
 async function memoryCommand(args: string[]): Promise<void> {
   const [sub, file, ...extra] = args;
+  if (sub === 'add') return memoryAdd(args.slice(1));
+  if (sub === 'search') return memorySearch(args.slice(1));
   if (sub !== 'import' && sub !== 'export') {
     throw new UsageError(
-      sub === undefined ? 'memory needs a command: import or export' : `unknown memory command "${sub}"`,
+      sub === undefined
+        ? 'memory needs a command: import, export, add or search'
+        : `unknown memory command "${sub}"`,
     );
   }
   if (sub === 'import' && file === undefined) throw new UsageError('memory import needs a JSON-lines file');
@@ -342,6 +627,10 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'keys') return keysCommand(rest);
   if (command === 'memory') return memoryCommand(rest);
   if (command === 'config') return configCommand(rest);
+  if (command === 'phi') return phiCommand(rest);
+  if (command === 'predict') return predictCommand(rest);
+  if (command === 'chat') return chatCommand(rest);
+  if (command === 'bench') return benchCommand(rest);
   if (command === 'backup' || command === 'restore' || command === 'maintain')
     return storeCommand(command, rest);
   throw new UsageError(`unknown command "${command}"`);
