@@ -1,14 +1,15 @@
 /** The whole runtime as a library: the subsystems called directly, without HTTP. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createJamey, type Jamey } from '../src/index.js';
+import { createJamey, createRuntime, type Jamey } from '../src/index.js';
 import { tempDir } from './fixtures/store.js';
 
 const tmp = tempDir('jamey-library-');
 let jamey: Jamey;
 
 before(async () => {
-  jamey = createJamey(
+  assert.equal(createRuntime, createJamey, "the package's createRuntime is the whole runtime");
+  jamey = createRuntime(
     { dataDir: tmp.dir, logLevel: 'silent', pool: { maxThreads: 1 } },
     { llm: { env: {} }, predictive: { snapshotEveryMessages: 1 } },
   );
