@@ -65,7 +65,7 @@ import { createRuntime } from './runtime/runtime.js';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: jamey serve | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}] | jamey memory import FILE.jsonl | jamey memory export | jamey memory add --layer ${LAYERS.join('|')} [--entity E] [--salience S] TEXT… | jamey memory search [--entity E] [--limit N] QUERY… | jamey phi FILE.json | jamey predict [--entity E] [--no-learn] [TEXT…] | jamey chat [--model M] [--user U] [--url URL --key KEY] | jamey bench [SUITES] | jamey config check [--config FILE]`;
+const USAGE = `usage: jamey serve [--config FILE] [--host HOST] [--port N] [--data-dir DIR] [--log-level LEVEL] [--socket PATH] | jamey keys create --name NAME --scopes ${SCOPES.join(',')} [--rps N --burst N] [--expires-days N] | jamey keys list | jamey keys rotate ID [--grace-days N] | jamey keys revoke ID | jamey backup FILE | jamey restore FILE | jamey maintain [${MAINTENANCE_TASKS.join(',')}] | jamey memory import FILE.jsonl | jamey memory export | jamey memory add --layer ${LAYERS.join('|')} [--entity E] [--salience S] TEXT… | jamey memory search [--entity E] [--limit N] QUERY… | jamey phi FILE.json | jamey predict [--entity E] [--no-learn] [TEXT…] | jamey chat [--model M] [--user U] [--url URL --key KEY] | jamey bench [SUITES] | jamey config check [--config FILE]`;
 
 function positive(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -616,6 +616,15 @@ async function keysCommand(args: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // `jamey <command> … --help`: the usage lines of that command.
+  if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    const forms = USAGE.replace(/^usage: /, '')
+      .split(' | ')
+      .filter((f) => f === `jamey ${command}` || f.startsWith(`jamey ${command} `));
+    if (forms.length === 0) throw new UsageError(`unknown command "${command}"`);
+    process.stdout.write(`usage:\n${forms.map((f) => `  ${f}`).join('\n')}\n`);
+    return;
+  }
   if (command === undefined || command === 'serve') {
     await import('./main.js');
     return;

@@ -229,7 +229,7 @@ test('jamey chat: wrong usage is one line and status 2', async () => {
 });
 
 test('jamey bench: wrong usage is one line and status 2 (no benchmark runs)', async () => {
-  assertUsage(await run(['bench', '--help']), /--help/);
+  assertUsage(await run(['bench', '--bogus']), /--bogus/);
   assertUsage(await run(['bench', 'actor', 'ask']), /one comma-separated list of suites/);
 });
 
@@ -238,4 +238,28 @@ test('jamey --help lists the new commands', async () => {
   assert.equal(r.code, 0);
   for (const c of ['memory add', 'memory search', 'phi FILE', 'predict', 'chat', 'bench'])
     assert.ok(r.stdout.includes(`jamey ${c}`), c);
+});
+
+test('every command has its help: `jamey <command> --help` prints its forms and exits 0', async () => {
+  for (const command of [
+    'serve',
+    'keys',
+    'memory',
+    'backup',
+    'restore',
+    'maintain',
+    'phi',
+    'predict',
+    'chat',
+    'bench',
+    'config',
+  ]) {
+    const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(process.execPath, [cli, command, '--help'], (err, stdout) =>
+        resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), stdout }),
+      );
+    });
+    assert.equal(r.code, 0, command);
+    assert.match(r.stdout, new RegExp(`^usage:\\n {2}jamey ${command}\\b`), command);
+  }
 });
