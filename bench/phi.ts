@@ -32,6 +32,7 @@ import { systemClock } from '../src/runtime/clock.js';
 import { toJameyError } from '../src/runtime/errors.js';
 import { TaskPool } from '../src/runtime/pool.js';
 import { mulberry32 } from '../src/runtime/random.js';
+import { BASIC_NETWORK } from '../test/fixtures/iit/basic-network.js';
 
 export interface BenchNetwork {
   name: string;
@@ -70,22 +71,9 @@ export { mulberry32 };
 export function basicNetwork(): BenchNetwork {
   return {
     name: 'basic-3',
-    tpm: [
-      [0, 0, 0],
-      [0, 0, 1],
-      [1, 0, 1],
-      [1, 0, 0],
-      [1, 1, 0],
-      [1, 1, 1],
-      [1, 1, 1],
-      [1, 1, 0],
-    ],
-    cm: [
-      [0, 0, 1],
-      [1, 0, 1],
-      [1, 1, 0],
-    ],
-    state: [1, 0, 0],
+    tpm: BASIC_NETWORK.tpm.map((r) => [...r]),
+    cm: BASIC_NETWORK.cm.map((r) => [...r]),
+    state: [...BASIC_NETWORK.state],
   };
 }
 

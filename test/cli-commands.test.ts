@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { BASIC_NETWORK } from './fixtures/iit/basic-network.js';
 import { startService } from './fixtures/service.js';
 import { tempDir } from './fixtures/store.js';
 
@@ -106,25 +107,7 @@ test('jamey memory add and search: wrong usage is one line and status 2', async 
   assertUsage(await run(['memory', 'search', '--colour', 'red', 'q']), /--colour/);
 });
 
-// The basic network of PyPhi's examples (test/http-phi.test.ts): Φ 2.3125 with 4 concepts.
-const basic = {
-  tpm: [
-    [0, 0, 0],
-    [0, 0, 1],
-    [1, 0, 1],
-    [1, 0, 0],
-    [1, 1, 0],
-    [1, 1, 1],
-    [1, 1, 1],
-    [1, 1, 0],
-  ],
-  cm: [
-    [0, 0, 1],
-    [1, 0, 1],
-    [1, 1, 0],
-  ],
-  state: [1, 0, 0],
-};
+const basic = BASIC_NETWORK;
 
 test('jamey phi computes the basic network from a file as POST /v1/phi does', async () => {
   const file = join(tmp.dir, 'basic.json');

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { createIntegratedInfoActor } from '../src/actors/integrated-info/actor.js';
 import { buildServer, type JameyServer } from '../src/http/server.js';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
+import { BASIC_NETWORK } from './fixtures/iit/basic-network.js';
 
 async function listen(server: JameyServer): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,24 +34,7 @@ async function start(setup?: (r: Runtime) => void): Promise<{ runtime: Runtime; 
   return { runtime, base };
 }
 
-const basic = {
-  tpm: [
-    [0, 0, 0],
-    [0, 0, 1],
-    [1, 0, 1],
-    [1, 0, 0],
-    [1, 1, 0],
-    [1, 1, 1],
-    [1, 1, 1],
-    [1, 1, 0],
-  ],
-  cm: [
-    [0, 0, 1],
-    [1, 0, 1],
-    [1, 1, 0],
-  ],
-  state: [1, 0, 0],
-};
+const basic = BASIC_NETWORK;
 
 interface ErrorBody {
   error: { code: string; message: string; details?: { path: string; problem: string }[] };

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createJamey, createRuntime, type Jamey } from '../src/index.js';
+import { BASIC_NETWORK, BASIC_PHI } from './fixtures/iit/basic-network.js';
 import { tempDir } from './fixtures/store.js';
 
 const tmp = tempDir('jamey-library-');
@@ -22,25 +23,8 @@ after(async () => {
 
 test('phi, predict, evaluate, memory and chat, called directly', async () => {
   // PyPhi's basic network (Oizumi et al. 2014, fig. 1): Φ = 2.3125.
-  const phi = await jamey.phi({
-    tpm: [
-      [0, 0, 0],
-      [0, 0, 1],
-      [1, 0, 1],
-      [1, 0, 0],
-      [1, 1, 0],
-      [1, 1, 1],
-      [1, 1, 1],
-      [1, 1, 0],
-    ],
-    cm: [
-      [0, 0, 1],
-      [1, 0, 1],
-      [1, 1, 0],
-    ],
-    state: [1, 0, 0],
-  });
-  assert.equal(phi.phi, 2.3125);
+  const phi = await jamey.phi(BASIC_NETWORK);
+  assert.equal(phi.phi, BASIC_PHI);
   await assert.rejects(jamey.phi({ state: [1] }), { code: 'JAMEY_ERR_VALIDATION' });
 
   const first = await jamey.predictive.score({ text: 'the library is a quiet place to read' });
