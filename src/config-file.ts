@@ -35,10 +35,19 @@ export const CONFIG_KEYS: readonly string[] = [
   'integratedInfo',
   'workspace',
   'predictive',
+  'store',
   'exclude',
 ];
 /** Keys whose values are option groups of createJamey (validated where they are used). */
-const GROUP_KEYS = ['memory', 'security', 'cache', 'integratedInfo', 'workspace', 'predictive'] as const;
+const GROUP_KEYS = [
+  'memory',
+  'security',
+  'cache',
+  'integratedInfo',
+  'workspace',
+  'predictive',
+  'store',
+] as const;
 /** Keys of the file's `llm` object. */
 export const CONFIG_LLM_KEYS: readonly string[] = ['router', 'chat', 'context', 'local', 'tokenizer'];
 const KEYS = new Set(CONFIG_KEYS);

@@ -79,7 +79,7 @@ import {
   securityWriters,
 } from './actors/security/index.js';
 import { maintenanceMetrics, registerStoreMetrics } from './actors/store/metrics.js';
-import { poolCheckpointer, Store } from './actors/store/store.js';
+import { poolCheckpointer, Store, type StoreOptions } from './actors/store/store.js';
 import {
   createWorkspaceActor,
   DEFAULT_RETENTION_MS,
@@ -115,12 +115,39 @@ export interface JameyOptions {
   /** Predictive processing (model sizes, entity cap, snapshots, saves); see docs/predictive.md. */
   predictive?: PredictiveOptions;
   /**
+   * The SQLite writer's tuning: transaction size and time budget, WAL checkpoint cadence, scheduled
+   * maintenance (docs/operations.md, Data and backups).
+   */
+  store?: StoreTuning;
+  /**
    * Subsystems left out: the runtime runs without them (the chat path and the consciousness routes
    * skip what is absent), and an actor registered under the same name stands in for them.
    * @default []
    */
   exclude?: readonly ('conscience' | 'predictive')[];
 }
+
+/** The store options an operator may tune (the rest belongs to the runtime's wiring). */
+export type StoreTuning = Pick<
+  StoreOptions,
+  | 'maxBatch'
+  | 'batchBudgetMs'
+  | 'checkpointEveryWrites'
+  | 'maxWalBytes'
+  | 'maintenanceIntervalMs'
+  | 'vacuumPages'
+  | 'busyTimeoutMs'
+>;
+
+const STORE_TUNING_KEYS: readonly string[] = [
+  'maxBatch',
+  'batchBudgetMs',
+  'checkpointEveryWrites',
+  'maxWalBytes',
+  'maintenanceIntervalMs',
+  'vacuumPages',
+  'busyTimeoutMs',
+];
 
 export interface LlmOptions {
   /** Configured providers (besides the built-in local one). @default [] */
@@ -198,7 +225,19 @@ export function createJamey(
   const cacheOptions = jamey.cache ?? {};
 
   const countMaintenance = maintenanceMetrics(registry);
+  const tuning = jamey.store ?? {};
+  const badTuning = Object.keys(tuning).filter((k) => !STORE_TUNING_KEYS.includes(k));
+  if (badTuning.length > 0) {
+    throw new JameyError(
+      'JAMEY_ERR_INVALID_OPTION',
+      `unknown option${badTuning.length > 1 ? 's' : ''}: ${badTuning.map((k) => `store.${k}`).join(', ')}`,
+      {
+        details: badTuning.map((k) => `unknown option "store.${k}"`),
+      },
+    );
+  }
   const store = new Store({
+    ...tuning,
     file: join(dataDir, DATABASE_FILE),
     writers: {
       memory: memoryWriters,

@@ -105,3 +105,24 @@ test('the service configuration: defaults ← file ← environment ← flags', a
   writeFileSync(join(dir, 'jamey.config.json'), JSON.stringify({ runtime: 5, memory: [] }));
   assert.throws(() => loadServiceConfig({}, dir), /"memory" must be an object; "runtime" must be an object/);
 });
+
+test('the store can be tuned; an unknown store option is refused', async () => {
+  const { createJamey } = await import('../src/jamey.js');
+  assert.throws(
+    () =>
+      createJamey(
+        { dataDir: join(tmp.dir, 'tune'), logLevel: 'silent' },
+        { store: { checkpointEvery: 5 } as never },
+      ),
+    (err: { code?: string; details?: string[] }) =>
+      err.code === 'JAMEY_ERR_INVALID_OPTION' &&
+      err.details?.includes('unknown option "store.checkpointEvery"') === true,
+  );
+  const jamey = createJamey(
+    { dataDir: join(tmp.dir, 'tuned'), logLevel: 'silent', pool: { maxThreads: 1 } },
+    { llm: { env: {} }, store: { checkpointEveryWrites: 20_000, batchBudgetMs: 2 } },
+  );
+  await jamey.start();
+  await jamey.memory.store('semantic', 'Tuned stores still store.', {});
+  await jamey.close();
+});
