@@ -6,11 +6,10 @@ import {
   type AnthropicProviderOptions,
   type ChatChunk,
   type ChatRequest,
-  isRetryable,
-  type ToolCallDelta,
   type UpstreamFailure,
 } from '../src/actors/llm/index.js';
 import { isJameyError, JameyError } from '../src/runtime/errors.js';
+import { assemble, collect, expectAborted, upstreamExpectation, using } from './fixtures/llm-assert.js';
 import { type FakeUpstream, startFakeAnthropic } from './fixtures/upstreams.js';
 
 const KEY = 'sk-ant-test-93b1d0c4e8';
@@ -52,57 +51,7 @@ function provider(options: Partial<AnthropicProviderOptions> = {}): AnthropicPro
   return new AnthropicProvider({ name: 'anthropic-test', baseUrl: fake.url, apiKey: KEY, ...options });
 }
 
-async function using<T>(p: AnthropicProvider, run: (p: AnthropicProvider) => Promise<T>): Promise<T> {
-  try {
-    return await run(p);
-  } finally {
-    await p.close();
-  }
-}
-
-async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
-  const chunks: ChatChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-/** Deltas' text joined, and the one `end` chunk, which must come last. */
-function assemble(chunks: readonly ChatChunk[]) {
-  const ends = chunks.filter((c) => c.type === 'end');
-  assert.equal(ends.length, 1, 'exactly one end chunk');
-  assert.equal(chunks.at(-1)?.type, 'end', 'the end chunk comes last');
-  let content = '';
-  const toolDeltas: ToolCallDelta[] = [];
-  for (const c of chunks) {
-    if (c.type !== 'delta') continue;
-    content += c.content ?? '';
-    toolDeltas.push(...(c.toolCalls ?? []));
-  }
-  const end = ends[0]!;
-  assert.ok(end.type === 'end');
-  return { content, toolDeltas, end };
-}
-
-function expectUpstream(reason: UpstreamFailure['reason'], retryable: boolean, status?: number) {
-  return (err: unknown) => {
-    const code = reason === 'timeout' ? 'JAMEY_ERR_UPSTREAM_TIMEOUT' : 'JAMEY_ERR_UPSTREAM';
-    assert.ok(isJameyError(err, code), `expected ${code}, got ${inspect(err)}`);
-    const details = err.details as UpstreamFailure;
-    assert.equal(details.reason, reason);
-    assert.equal(details.retryable, retryable);
-    assert.equal(isRetryable(err), retryable);
-    assert.equal(details.provider, 'anthropic-test');
-    assert.match(details.url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/messages$/);
-    if (status !== undefined) assert.equal(details.status, status);
-    return true;
-  };
-}
-
-function expectAborted(err: unknown): boolean {
-  assert.ok(isJameyError(err, 'JAMEY_ERR_ABORTED'), `expected JAMEY_ERR_ABORTED, got ${inspect(err)}`);
-  assert.equal(isRetryable(err), false);
-  return true;
-}
+const expectUpstream = upstreamExpectation('anthropic-test', /^http:\/\/127\.0\.0\.1:\d+\/v1\/messages$/);
 
 test('complete: system text goes top-level, the key in x-api-key, max_tokens defaults; usage and stop reason', async () => {
   await using(provider(), async (p) => {

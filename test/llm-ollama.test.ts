@@ -5,13 +5,12 @@ import { NdjsonDecoder } from '../src/actors/llm/http.js';
 import {
   type ChatChunk,
   type ChatRequest,
-  isRetryable,
   OllamaProvider,
   type OllamaProviderOptions,
-  type ToolCallDelta,
   type UpstreamFailure,
 } from '../src/actors/llm/index.js';
 import { isJameyError, JameyError } from '../src/runtime/errors.js';
+import { assemble, collect, expectAborted, upstreamExpectation, using } from './fixtures/llm-assert.js';
 import { type FakeUpstream, startFakeOllama } from './fixtures/upstreams.js';
 
 const KEY = 'sk-test-4f9c2a7e1b';
@@ -53,57 +52,7 @@ function provider(options: Partial<OllamaProviderOptions> = {}): OllamaProvider 
   return new OllamaProvider({ name: 'ollama-test', baseUrl: fake.url, apiKey: KEY, ...options });
 }
 
-async function using<T>(p: OllamaProvider, run: (p: OllamaProvider) => Promise<T>): Promise<T> {
-  try {
-    return await run(p);
-  } finally {
-    await p.close();
-  }
-}
-
-async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
-  const chunks: ChatChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-/** Deltas' text joined, and the one `end` chunk, which must come last. */
-function assemble(chunks: readonly ChatChunk[]) {
-  const ends = chunks.filter((c) => c.type === 'end');
-  assert.equal(ends.length, 1, 'exactly one end chunk');
-  assert.equal(chunks.at(-1)?.type, 'end', 'the end chunk comes last');
-  let content = '';
-  const toolDeltas: ToolCallDelta[] = [];
-  for (const c of chunks) {
-    if (c.type !== 'delta') continue;
-    content += c.content ?? '';
-    toolDeltas.push(...(c.toolCalls ?? []));
-  }
-  const end = ends[0]!;
-  assert.ok(end.type === 'end');
-  return { content, toolDeltas, end };
-}
-
-function expectUpstream(reason: UpstreamFailure['reason'], retryable: boolean, status?: number) {
-  return (err: unknown) => {
-    const code = reason === 'timeout' ? 'JAMEY_ERR_UPSTREAM_TIMEOUT' : 'JAMEY_ERR_UPSTREAM';
-    assert.ok(isJameyError(err, code), `expected ${code}, got ${inspect(err)}`);
-    const details = err.details as UpstreamFailure;
-    assert.equal(details.reason, reason);
-    assert.equal(details.retryable, retryable);
-    assert.equal(isRetryable(err), retryable);
-    assert.equal(details.provider, 'ollama-test');
-    assert.match(details.url, /^http:\/\/127\.0\.0\.1:\d+\/api\/chat$/);
-    if (status !== undefined) assert.equal(details.status, status);
-    return true;
-  };
-}
-
-function expectAborted(err: unknown): boolean {
-  assert.ok(isJameyError(err, 'JAMEY_ERR_ABORTED'), `expected JAMEY_ERR_ABORTED, got ${inspect(err)}`);
-  assert.equal(isRetryable(err), false);
-  return true;
-}
+const expectUpstream = upstreamExpectation('ollama-test', /^http:\/\/127\.0\.0\.1:\d+\/api\/chat$/);
 
 test('complete: POST /api/chat with stream false, sampling in options; usage and done reason', async () => {
   await using(provider(), async (p) => {
