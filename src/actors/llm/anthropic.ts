@@ -242,13 +242,7 @@ export class AnthropicProvider implements LlmProvider {
     try {
       for await (const raw of body) {
         for (const event of sse.feed(raw)) {
-          const data = parseJson(event.data) as WireEvent | undefined;
-          if (data === null || typeof data !== 'object') {
-            throw http.fail('bad-response', path, 'streamed an event that is not JSON', {
-              status: 200,
-              body: event.data,
-            });
-          }
+          const data = http.streamedObject(path, event.data, 'event') as WireEvent;
           switch (data.type) {
             case 'content_block_delta': {
               const delta = data.delta;

@@ -11,7 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { type Dispatcher, Pool } from 'undici';
 import { JameyError } from '../../runtime/errors.js';
-import type { UpstreamFailure } from './types.js';
+import type { ChatChunk, ToolCallDelta, UpstreamFailure } from './types.js';
 
 /** Options every provider takes; each provider adds its own. */
 export interface ProviderOptions {
@@ -106,6 +106,17 @@ export function isRetryable(err: unknown): boolean {
 }
 
 /** Parsed `data` of a streamed SSE event; undefined when the line is not JSON. */
+/** A stream delta with whichever of text and tool-call pieces arrived; undefined when neither did. */
+export function deltaChunk(
+  content: string | undefined,
+  toolCalls: readonly ToolCallDelta[] | undefined,
+): ChatChunk | undefined {
+  if (toolCalls !== undefined) {
+    return content === undefined ? { type: 'delta', toolCalls } : { type: 'delta', content, toolCalls };
+  }
+  return content === undefined ? undefined : { type: 'delta', content };
+}
+
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -301,6 +312,35 @@ export class UpstreamHttp {
       throw this.statusError(path, res.statusCode, text);
     }
     return res.body;
+  }
+
+  /**
+   * One streamed unit (an SSE event's data, an NDJSON line) as a JSON object: text that is not a JSON
+   * object is a bad response; with `errorField`, an object carrying an `error` means the provider
+   * reported a failure inside its stream (OpenAI, Ollama).
+   */
+  streamedObject(
+    path: string,
+    text: string,
+    unit: 'event' | 'line',
+    errorField = false,
+  ): Record<string, unknown> {
+    const data = parseJson(text);
+    if (data === null || typeof data !== 'object') {
+      throw this.fail(
+        'bad-response',
+        path,
+        `streamed ${unit === 'event' ? 'an event' : 'a line'} that is not JSON`,
+        {
+          status: 200,
+          body: text,
+        },
+      );
+    }
+    if (errorField && (data as { error?: unknown }).error !== undefined) {
+      throw this.fail('stream-broken', path, 'reported an error inside its stream', { body: text });
+    }
+    return data as Record<string, unknown>;
   }
 
   /** A coded error for a failure the provider detected itself (a malformed answer, a cut stream). */

@@ -5,7 +5,14 @@
  * /api/embed, {model, input} → {embeddings}). Sampling settings travel in `options` under Ollama's names
  * (num_predict, temperature, top_p, stop); tool calls carry their arguments as objects, not JSON text.
  */
-import { abortedError, NdjsonDecoder, type ProviderOptions, parseJson, UpstreamHttp } from './http.js';
+import {
+  abortedError,
+  deltaChunk,
+  NdjsonDecoder,
+  type ProviderOptions,
+  parseJson,
+  UpstreamHttp,
+} from './http.js';
 import type {
   ChatChunk,
   ChatMessage,
@@ -138,16 +145,7 @@ export class OllamaProvider implements LlmProvider {
         const next = await chunks.next();
         drained = next.done === true;
         for (const line of drained ? ndjson.end() : ndjson.feed(next.value)) {
-          const data = parseJson(line) as WireChat | undefined;
-          if (data === null || typeof data !== 'object') {
-            throw http.fail('bad-response', path, 'streamed a line that is not JSON', {
-              status: 200,
-              body: line,
-            });
-          }
-          if (data.error !== undefined) {
-            throw http.fail('stream-broken', path, 'reported an error inside its stream', { body: line });
-          }
+          const data = http.streamedObject(path, line, 'line', true) as WireChat;
           const message = data.message;
           if (message !== undefined && message !== null) {
             const content =
@@ -168,13 +166,8 @@ export class OllamaProvider implements LlmProvider {
                 };
               });
             }
-            if (toolCalls !== undefined) {
-              yield content === undefined
-                ? { type: 'delta', toolCalls }
-                : { type: 'delta', content, toolCalls };
-            } else if (content !== undefined) {
-              yield { type: 'delta', content };
-            }
+            const delta = deltaChunk(content, toolCalls);
+            if (delta !== undefined) yield delta;
           }
           if (data.done === true) {
             yield {

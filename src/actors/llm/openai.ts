@@ -7,9 +7,9 @@
  */
 import {
   abortedError,
+  deltaChunk,
   invalidOption,
   type ProviderOptions,
-  parseJson,
   SseDecoder,
   UpstreamHttp,
 } from './http.js';
@@ -144,16 +144,7 @@ export class OpenAIProvider implements LlmProvider {
             yield usage === undefined ? { type: 'end', finishReason } : { type: 'end', finishReason, usage };
             return;
           }
-          const chunk = parseJson(data) as WireCompletion | undefined;
-          if (chunk === null || typeof chunk !== 'object') {
-            throw http.fail('bad-response', path, 'streamed an event that is not JSON', {
-              status: 200,
-              body: data,
-            });
-          }
-          if (chunk.error !== undefined) {
-            throw http.fail('stream-broken', path, 'reported an error inside its stream', { body: data });
-          }
+          const chunk = http.streamedObject(path, data, 'event', true) as WireCompletion;
           if (chunk.usage != null) usage = mapUsage(chunk.usage);
           const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
           if (choice === undefined) continue;
@@ -166,13 +157,8 @@ export class OpenAIProvider implements LlmProvider {
             Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0
               ? (delta.tool_calls as ToolCallDelta[])
               : undefined;
-          if (toolCalls !== undefined) {
-            yield content === undefined
-              ? { type: 'delta', toolCalls }
-              : { type: 'delta', content, toolCalls };
-          } else if (content !== undefined) {
-            yield { type: 'delta', content };
-          }
+          const out = deltaChunk(content, toolCalls);
+          if (out !== undefined) yield out;
         }
       }
     } catch (err) {
