@@ -18,7 +18,8 @@ import type { PredictInput, PredictResult } from './actors/predictive/actor.js';
 import type { Broadcast, WorkspaceState } from './actors/workspace/actor.js';
 import type { JameyOptions } from './jamey.js';
 import { nodeEndpoint } from './runtime/comlink-node.js';
-import { fromErrorData, JameyError } from './runtime/errors.js';
+import { unwrap, workerStarted } from './runtime/embed.js';
+import { JameyError } from './runtime/errors.js';
 import type { RuntimeOptionsInput } from './runtime/options.js';
 import type { Health } from './runtime/runtime.js';
 import type { TaskResult } from './runtime/worker-task.js';
@@ -111,53 +112,13 @@ export interface JameyWorker {
   readonly worker: Worker;
 }
 
-function unwrap<T>(result: TaskResult<T>): T {
-  if (result.ok) return result.value;
-  throw fromErrorData(result);
-}
-
-function started(worker: Worker): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onMessage = (m: unknown): void => {
-      const msg = m as { type?: string; error?: { code?: unknown; message?: unknown } };
-      if (msg?.type === 'jamey:ready') {
-        cleanup();
-        resolve();
-      } else if (msg?.type === 'jamey:failed') {
-        cleanup();
-        reject(fromErrorData(msg.error ?? {}));
-      }
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(
-        new JameyError('JAMEY_ERR_WORKER_CRASHED', `Jamey failed to start in its worker: ${err.message}`, {
-          cause: err,
-        }),
-      );
-    };
-    const onExit = (code: number): void => {
-      cleanup();
-      reject(new JameyError('JAMEY_ERR_WORKER_CRASHED', `Jamey's worker exited during start (code ${code})`));
-    };
-    const cleanup = (): void => {
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
-  });
-}
-
 /** Starts createJamey + start() in a worker thread and resolves once it is ready. */
 export async function createJameyInWorker(options: JameyWorkerOptions = {}): Promise<JameyWorker> {
   const worker = new Worker(new URL('./jamey-worker-entry.js', import.meta.url), {
     workerData: { runtime: options.runtime ?? {}, jamey: options.jamey ?? {} },
   });
   try {
-    await started(worker);
+    await workerStarted(worker, 'Jamey (in its worker)');
   } catch (err) {
     await worker.terminate();
     throw err;

@@ -49,17 +49,18 @@ export interface EmbeddedRuntime {
   readonly worker: Worker;
 }
 
-function unwrap<T>(result: TaskResult<T>): T {
+/** A worker's result as a value, or its coded error rebuilt and thrown. */
+export function unwrap<T>(result: TaskResult<T>): T {
   if (result.ok) return result.value;
   throw fromErrorData(result);
 }
 
-export async function createRuntimeInWorker(options: EmbedOptions): Promise<EmbeddedRuntime> {
-  const setup = options.setup instanceof URL ? options.setup.href : options.setup;
-  const worker = new Worker(new URL('./embed-worker.js', import.meta.url), {
-    workerData: { setup, exportName: options.exportName ?? 'setup', options: options.options ?? {} },
-  });
-  const started = new Promise<void>((resolve, reject) => {
+/**
+ * Resolves when a worker that runs a runtime says `jamey:ready`; rejects with its coded error on
+ * `jamey:failed`, or with JAMEY_ERR_WORKER_CRASHED if it dies first. `what` names it in messages.
+ */
+export function workerStarted(worker: Worker, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onMessage = (m: unknown): void => {
       const msg = m as { type?: string; error?: { code?: unknown; message?: unknown } };
       if (msg?.type === 'jamey:ready') {
@@ -73,16 +74,14 @@ export async function createRuntimeInWorker(options: EmbedOptions): Promise<Embe
     const onError = (err: Error): void => {
       cleanup();
       reject(
-        new JameyError('JAMEY_ERR_WORKER_CRASHED', `embedded runtime failed to start: ${err.message}`, {
+        new JameyError('JAMEY_ERR_WORKER_CRASHED', `${what} failed to start: ${err.message}`, {
           cause: err,
         }),
       );
     };
     const onExit = (code: number): void => {
       cleanup();
-      reject(
-        new JameyError('JAMEY_ERR_WORKER_CRASHED', `embedded runtime exited during start (code ${code})`),
-      );
+      reject(new JameyError('JAMEY_ERR_WORKER_CRASHED', `${what} exited during start (code ${code})`));
     };
     const cleanup = (): void => {
       worker.off('message', onMessage);
@@ -93,6 +92,14 @@ export async function createRuntimeInWorker(options: EmbedOptions): Promise<Embe
     worker.on('error', onError);
     worker.on('exit', onExit);
   });
+}
+
+export async function createRuntimeInWorker(options: EmbedOptions): Promise<EmbeddedRuntime> {
+  const setup = options.setup instanceof URL ? options.setup.href : options.setup;
+  const worker = new Worker(new URL('./embed-worker.js', import.meta.url), {
+    workerData: { setup, exportName: options.exportName ?? 'setup', options: options.options ?? {} },
+  });
+  const started = workerStarted(worker, 'embedded runtime');
   try {
     await started;
   } catch (err) {
