@@ -51,15 +51,46 @@ function bodyOf(o: LoadOptions): { body?: string } {
   return o.body === undefined ? {} : { body: o.body };
 }
 
+/** One request as the options describe it; resolves to its status once the body is read. */
+async function send(pool: Pool, path: string, o: LoadOptions): Promise<number> {
+  const res = await pool.request({ path, method: o.method ?? 'GET', headers: o.headers ?? {}, ...bodyOf(o) });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+/** What one measured phase saw: latencies, statuses, errors. */
+class Recorder {
+  readonly histogram = createHistogram();
+  readonly statuses: Record<string, number> = {};
+  requests = 0;
+  errors = 0;
+
+  ok(status: number, latencyNs: number): void {
+    this.histogram.record(Math.max(1, Math.round(latencyNs)));
+    this.requests++;
+    this.statuses[status] = (this.statuses[status] ?? 0) + 1;
+  }
+
+  result(elapsedMs: number, dropped?: number): LoadResult {
+    return {
+      requests: this.requests,
+      rps: (this.requests / elapsedMs) * 1000,
+      p50: this.histogram.percentile(50) / 1e6,
+      p99: this.histogram.percentile(99) / 1e6,
+      max: this.histogram.max / 1e6,
+      statuses: this.statuses,
+      errors: this.errors,
+      ...(dropped === undefined ? {} : { dropped }),
+    };
+  }
+}
+
 async function runOpen(o: LoadOptions & { rate: number }): Promise<LoadResult> {
   const url = new URL(o.url);
   const connections = o.connections ?? 256;
   const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  const histogram = createHistogram();
-  const statuses: Record<string, number> = {};
+  const seen = new Recorder();
   const path = url.pathname + url.search;
-  let errors = 0;
-  let requests = 0;
   let dropped = 0;
   let inFlight = 0;
   const warmupMs = o.warmupMs ?? 500;
@@ -68,20 +99,10 @@ async function runOpen(o: LoadOptions & { rate: number }): Promise<LoadResult> {
   const one = async (due: number, measured: boolean): Promise<void> => {
     inFlight++;
     try {
-      const res = await pool.request({
-        path,
-        method: o.method ?? 'GET',
-        headers: o.headers ?? {},
-        ...bodyOf(o),
-      });
-      await res.body.dump();
-      if (measured) {
-        histogram.record(Math.max(1, Math.round((performance.now() - due) * 1e6)));
-        requests++;
-        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-      }
+      const status = await send(pool, path, o);
+      if (measured) seen.ok(status, (performance.now() - due) * 1e6);
     } catch {
-      if (measured) errors++;
+      if (measured) seen.errors++;
     } finally {
       inFlight--;
     }
@@ -108,16 +129,7 @@ async function runOpen(o: LoadOptions & { rate: number }): Promise<LoadResult> {
   }
   await Promise.all(pending);
   await pool.close();
-  return {
-    requests,
-    rps: (requests / durationMs) * 1000,
-    p50: histogram.percentile(50) / 1e6,
-    p99: histogram.percentile(99) / 1e6,
-    max: histogram.max / 1e6,
-    statuses,
-    errors,
-    dropped,
-  };
+  return seen.result(durationMs, dropped);
 }
 
 async function run(o: LoadOptions): Promise<LoadResult> {
@@ -125,10 +137,7 @@ async function run(o: LoadOptions): Promise<LoadResult> {
   const url = new URL(o.url);
   const connections = o.connections ?? 32;
   const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  const histogram = createHistogram();
-  const statuses: Record<string, number> = {};
-  let errors = 0;
-  let requests = 0;
+  const seen = new Recorder();
   let measuring = false;
   let stop = false;
   const path = url.pathname + url.search;
@@ -136,20 +145,10 @@ async function run(o: LoadOptions): Promise<LoadResult> {
     while (!stop) {
       const t0 = process.hrtime.bigint();
       try {
-        const res = await pool.request({
-          path,
-          method: o.method ?? 'GET',
-          headers: o.headers ?? {},
-          ...bodyOf(o),
-        });
-        await res.body.dump();
-        if (measuring) {
-          histogram.record(Number(process.hrtime.bigint() - t0) || 1);
-          requests++;
-          statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-        }
+        const status = await send(pool, path, o);
+        if (measuring) seen.ok(status, Number(process.hrtime.bigint() - t0));
       } catch {
-        if (measuring) errors++;
+        if (measuring) seen.errors++;
       }
     }
   };
@@ -163,15 +162,7 @@ async function run(o: LoadOptions): Promise<LoadResult> {
   stop = true;
   await Promise.all(clients);
   await pool.close();
-  return {
-    requests,
-    rps: (requests / elapsed) * 1000,
-    p50: histogram.percentile(50) / 1e6,
-    p99: histogram.percentile(99) / 1e6,
-    max: histogram.max / 1e6,
-    statuses,
-    errors,
-  };
+  return seen.result(elapsed);
 }
 
 const arg = process.argv[2];
