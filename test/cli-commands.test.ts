@@ -4,37 +4,21 @@
  * service) and the usage errors of each.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { type CliRun, runCli } from './fixtures/cli.js';
 import { BASIC_NETWORK } from './fixtures/iit/basic-network.js';
 import { startService } from './fixtures/service.js';
 import { tempDir } from './fixtures/store.js';
 
-const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const tmp = tempDir('jamey-cli-commands-');
 after(() => tmp.cleanup());
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
-function run(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      { env: { ...process.env, JAMEY_DATA_DIR: join(tmp.dir, 'data') } },
-      (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), stdout, stderr }),
-    );
-    // A closed stdin is the EOF that ends the REPL and the text that predict reads.
-    child.stdin?.end(input ?? '');
-  });
+function run(args: string[], input?: string): Promise<CliRun> {
+  return runCli(join(tmp.dir, 'data'), args, input);
 }
 
 function assertUsage(r: Run, pattern: RegExp): void {
@@ -237,11 +221,7 @@ test('every command has its help: `jamey <command> --help` prints its forms and 
     'bench',
     'config',
   ]) {
-    const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, [cli, command, '--help'], (err, stdout) =>
-        resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), stdout }),
-      );
-    });
+    const r = await run([command, '--help']);
     assert.equal(r.code, 0, command);
     assert.match(r.stdout, new RegExp(`^usage:\\n {2}jamey ${command}\\b`), command);
   }

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { type CliRun, runCli } from './fixtures/cli.js';
 import { tempDir } from './fixtures/store.js';
 
-const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const tmp = tempDir('jamey-cli-');
 after(() => tmp.cleanup());
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { env: { ...process.env, JAMEY_DATA_DIR: tmp.dir } },
-      (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), stdout, stderr }),
-    );
-  });
+function run(args: string[]): Promise<CliRun> {
+  return runCli(tmp.dir, args);
 }
 
 test('jamey keys create | list | rotate | revoke on the data folder', async () => {
