@@ -12,11 +12,9 @@ import { cacheActorSpec } from './actors/cache/actor.js';
 import { EmbeddingTier, withTieredEmbeddings } from './actors/cache/embedding-tier.js';
 import { registerCacheMetrics } from './actors/cache/metrics.js';
 import { type CacheOptionsInput, resolveCacheOptions } from './actors/cache/options.js';
-import { cachePruner, cacheWriters } from './actors/cache/persistent.js';
 import { TieredCache } from './actors/cache/tiered-cache.js';
 import { ConscienceClient, type ConscienceMessage, conscienceActorSpec } from './actors/conscience/actor.js';
 import { registerConscienceMetrics } from './actors/conscience/metrics.js';
-import { conscienceWriters } from './actors/conscience/rule-store.js';
 import {
   type ChatOptions,
   ChatService,
@@ -25,7 +23,6 @@ import {
   registerChatService,
 } from './actors/context/chat.js';
 import { type ContextOptions, contextActorSpec, DEFAULT_CONTEXT_OPTIONS } from './actors/context/context.js';
-import { conversationWriters } from './actors/context/conversations.js';
 import { registerChatMetrics } from './actors/context/metrics.js';
 import { type Encoding, loadTokenizer, type Tokenizer } from './actors/context/tokenizer.js';
 import {
@@ -55,7 +52,6 @@ import {
   type MemoryOptions,
   memoryActorSpec,
 } from './actors/memory/memory.js';
-import { memoryPruner, memoryWriters } from './actors/memory/repository.js';
 import { LAYERS } from './actors/memory/types.js';
 import { monitorActorSpec, ResourceMonitor, registerResourceMetrics } from './actors/monitor/monitor.js';
 import {
@@ -64,8 +60,6 @@ import {
   type PredictiveOptions,
 } from './actors/predictive/actor.js';
 import { registerPredictiveMetrics } from './actors/predictive/metrics.js';
-import { predictiveWriters } from './actors/predictive/persistence.js';
-import { usageWriters } from './actors/router/budget.js';
 import { registerRouterMetrics } from './actors/router/metrics.js';
 import { ModelRouter, type RouterOptions, routerActorSpec } from './actors/router/router.js';
 import {
@@ -75,11 +69,9 @@ import {
   type SecurityOptions,
   securityActorSpec,
   securityHeaders,
-  securityPruner,
-  securityWriters,
 } from './actors/security/index.js';
 import { maintenanceMetrics, registerStoreMetrics } from './actors/store/metrics.js';
-import { poolCheckpointer, Store, type StoreOptions } from './actors/store/store.js';
+import { type ModuleExport, Store, type StoreOptions } from './actors/store/store.js';
 import {
   createWorkspaceActor,
   DEFAULT_RETENTION_MS,
@@ -87,8 +79,6 @@ import {
   registerWorkspaceMetrics,
   WorkspaceClient,
   type WorkspaceOptions,
-  workspacePruner,
-  workspaceWriters,
 } from './actors/workspace/index.js';
 import { parsePhiBody } from './http/routes/phi.js';
 import { buildServer, type JameyServer } from './http/server.js';
@@ -130,20 +120,12 @@ export interface JameyOptions {
 /** The store options an operator may tune (the rest belongs to the runtime's wiring). */
 export type StoreTuning = Pick<
   StoreOptions,
-  | 'maxBatch'
-  | 'batchBudgetMs'
-  | 'checkpointEveryWrites'
-  | 'maxWalBytes'
-  | 'maintenanceIntervalMs'
-  | 'vacuumPages'
-  | 'busyTimeoutMs'
+  'maxBatch' | 'checkpointEveryWrites' | 'maintenanceIntervalMs' | 'vacuumPages' | 'busyTimeoutMs'
 >;
 
 const STORE_TUNING_KEYS: readonly string[] = [
   'maxBatch',
-  'batchBudgetMs',
   'checkpointEveryWrites',
-  'maxWalBytes',
   'maintenanceIntervalMs',
   'vacuumPages',
   'busyTimeoutMs',
@@ -203,6 +185,15 @@ export const DATABASE_FILE = 'jamey.db';
 /** The tenant under which the memory system's own embeddings are cached (memories are shared). */
 const MEMORY_TENANT = 'memory';
 
+/** A function of one of Jamey's modules, by URL and name, for the store's writer thread. */
+function storeModule<M>(
+  path: string,
+  name: keyof M & string,
+  extra: Partial<ModuleExport> = {},
+): ModuleExport {
+  return { module: new URL(path, import.meta.url).href, export: name, ...extra };
+}
+
 /** A reference that finds its actor by name on each call (so a stand-in registered later serves it). */
 function byName<M>(runtime: Runtime, name: string): ActorRef<M, unknown> {
   return {
@@ -239,23 +230,77 @@ export function createJamey(
   const store = new Store({
     ...tuning,
     file: join(dataDir, DATABASE_FILE),
-    writers: {
-      memory: memoryWriters,
-      workspace: workspaceWriters,
-      security: securityWriters,
-      cache: cacheWriters,
-      context: conversationWriters,
-      router: usageWriters,
-      conscience: conscienceWriters,
-      predictive: predictiveWriters,
+    // The writer connection runs on its own thread: commits, checkpoints and SQLite's syncs never
+    // hold the event loop. Writers and pruners cross over by module and export.
+    thread: {
+      writers: {
+        memory: storeModule<typeof import('./actors/memory/repository.js')>(
+          './actors/memory/repository.js',
+          'memoryWriters',
+        ),
+        workspace: storeModule<typeof import('./actors/workspace/history.js')>(
+          './actors/workspace/history.js',
+          'workspaceWriters',
+        ),
+        security: storeModule<typeof import('./actors/security/security.js')>(
+          './actors/security/security.js',
+          'securityWriters',
+        ),
+        cache: storeModule<typeof import('./actors/cache/persistent.js')>(
+          './actors/cache/persistent.js',
+          'cacheWriters',
+        ),
+        context: storeModule<typeof import('./actors/context/conversations.js')>(
+          './actors/context/conversations.js',
+          'conversationWriters',
+        ),
+        router: storeModule<typeof import('./actors/router/budget.js')>(
+          './actors/router/budget.js',
+          'usageWriters',
+        ),
+        conscience: storeModule<typeof import('./actors/conscience/rule-store.js')>(
+          './actors/conscience/rule-store.js',
+          'conscienceWriters',
+        ),
+        predictive: storeModule<typeof import('./actors/predictive/persistence.js')>(
+          './actors/predictive/persistence.js',
+          'predictiveWriters',
+        ),
+      },
+      pruners: {
+        memory: storeModule<typeof import('./actors/memory/repository.js')>(
+          './actors/memory/repository.js',
+          'memoryPruner',
+          {
+            args: [memoryOptions.longTermRetentionMs],
+          },
+        ),
+        workspace: storeModule<typeof import('./actors/workspace/history.js')>(
+          './actors/workspace/history.js',
+          'workspacePruner',
+          {
+            args: [jamey.workspace?.retentionMs ?? DEFAULT_RETENTION_MS],
+          },
+        ),
+        // Audit rows carry the security clock's time.
+        security: storeModule<typeof import('./actors/security/security.js')>(
+          './actors/security/security.js',
+          'securityPrunerAt',
+          {
+            args: [{}],
+            time: 'clock',
+          },
+        ),
+        cache: storeModule<typeof import('./actors/cache/persistent.js')>(
+          './actors/cache/persistent.js',
+          'cachePruner',
+          {
+            args: [resolveCacheOptions(cacheOptions).l3.ttiMs],
+          },
+        ),
+      },
+      clockNow: () => runtime.clock.now(),
     },
-    pruners: {
-      memory: memoryPruner(memoryOptions.longTermRetentionMs),
-      workspace: workspacePruner(jamey.workspace?.retentionMs ?? DEFAULT_RETENTION_MS),
-      security: securityPruner({}, runtime.clock),
-      cache: cachePruner(resolveCacheOptions(cacheOptions).l3.ttiMs),
-    },
-    checkpointer: poolCheckpointer(runtime.pool),
     onMaintenance: (report) => {
       countMaintenance(report);
       runtime.log.info('store maintenance', { ...report, ms: Math.round(report.ms) });

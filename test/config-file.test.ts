@@ -120,7 +120,7 @@ test('the store can be tuned; an unknown store option is refused', async () => {
   );
   const jamey = createJamey(
     { dataDir: join(tmp.dir, 'tuned'), logLevel: 'silent', pool: { maxThreads: 1 } },
-    { llm: { env: {} }, store: { checkpointEveryWrites: 20_000, batchBudgetMs: 2 } },
+    { llm: { env: {} }, store: { checkpointEveryWrites: 20_000, maxBatch: 128 } },
   );
   await jamey.start();
   await jamey.memory.store('semantic', 'Tuned stores still store.', {});

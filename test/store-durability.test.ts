@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { tempDir } from './fixtures/store.js';
+import { tempDir, WRITER_MODES, type WriterMode } from './fixtures/store.js';
 
 const tmp = tempDir();
 after(() => tmp.cleanup());
 const child = fileURLToPath(new URL('./fixtures/store-writer-child.js', import.meta.url));
 
 /** Runs the writer child until it has acknowledged at least `minAcks` writes plus a random extra time, then SIGKILLs it. */
-function runAndKill(file: string, minAcks: number, extraMs: number): Promise<string[]> {
+function runAndKill(file: string, mode: WriterMode, minAcks: number, extraMs: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [child, file, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     const acked: string[] = [];
     let buffer = '';
     let stderr = '';
@@ -41,7 +41,9 @@ test('after SIGKILL at random points, every acknowledged write is there and the 
   const file = join(tmp.dir, 'durable.db');
   const acked: string[] = [];
   for (let round = 0; round < 4; round++) {
-    acked.push(...(await runAndKill(file, 200, Math.floor(Math.random() * 300))));
+    // The writer on the event loop and on its own thread, in turn, on the same file.
+    const mode = WRITER_MODES[round % 2] as WriterMode;
+    acked.push(...(await runAndKill(file, mode, 200, Math.floor(Math.random() * 300))));
   }
   assert.ok(acked.length >= 800, `${acked.length} acknowledged writes`);
   const db = new Database(file);

@@ -165,8 +165,14 @@ export function auditWriters(db: Db): Record<string, WriteHandler> {
 export function auditPruner(retentionMs: number, clock: Clock = systemClock) {
   // The store passes Date.now(); rows carry the security clock's time, which the system clock keeps
   // within a hair of wall time. A manual clock (tests) prunes with its own time.
-  return (db: Db, _now: number): number =>
-    db.prepare('DELETE FROM audit_log WHERE at < ?').run(clock.now() - retentionMs).changes;
+  const prune = auditPrunerAt(retentionMs);
+  return (db: Db, _now: number): number => prune(db, clock.now());
+}
+
+/** Deletes audit rows older than `retentionMs` before the time it is given (the security clock's). */
+export function auditPrunerAt(retentionMs: number) {
+  return (db: Db, now: number): number =>
+    db.prepare('DELETE FROM audit_log WHERE at < ?').run(now - retentionMs).changes;
 }
 
 export const AUDIT_QUERIES = {

@@ -31,6 +31,7 @@ import {
   type AuditQuery,
   type AuditRecord,
   auditPruner,
+  auditPrunerAt,
   auditWriters,
   resolveAuditOptions,
 } from './audit.js';
@@ -172,6 +173,15 @@ export function securityWriters(db: Db): Record<string, WriteHandler> {
 /** The store pruner of the security domain (old audit rows). */
 export function securityPruner(options: Partial<AuditOptions> = {}, clock: Clock = systemClock): Pruner {
   return auditPruner(resolveAuditOptions(options).retentionMs, clock);
+}
+
+/**
+ * The same pruner for a store whose writer runs on its own thread (no clock crosses a thread): it
+ * prunes against the time it is given, which the store takes from the security clock
+ * (`time: 'clock'` in its `thread.pruners`).
+ */
+export function securityPrunerAt(options: Partial<AuditOptions> = {}): Pruner {
+  return auditPrunerAt(resolveAuditOptions(options).retentionMs);
 }
 
 const REASON_ERRORS: Record<RefusalReason, ErrorCode> = {

@@ -6,6 +6,7 @@ export {
   MAINTENANCE_TASKS,
   type MaintenanceReport,
   type MaintenanceTask,
+  type ModuleExport,
   openWriterConnection,
   type Pruner,
   poolCheckpointer,

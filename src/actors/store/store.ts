@@ -16,62 +16,60 @@
  *   vacuum, WAL checkpoint. Online backup (`db.backup`, stepwise, with progress) runs on the reader's
  *   connection; restore goes through the writer, which swaps the file and reopens.
  */
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import type { ActorContext, ActorRef, ActorSpec, BatchResult, Behavior } from '../../runtime/actor.js';
-import { JameyError } from '../../runtime/errors.js';
-import { migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { fromErrorData, JameyError } from '../../runtime/errors.js';
+import { SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { sqliteError } from './sqlite-errors.js';
+import {
+  commitWrites,
+  MAINTENANCE_TASKS,
+  type MaintenanceReport,
+  type MaintenanceTask,
+  maintainDb,
+  openWriterState,
+  type Pruner,
+  swapInBackup,
+  type WriteOp,
+  type WritersFactory,
+} from './writer-core.js';
+import type {
+  ModuleExport,
+  WriterCommand,
+  WriterReply,
+  WriterThreadData,
+  WritesReply,
+} from './writer-thread.js';
 
-export type WriteHandler = (args: unknown, now: number) => unknown;
-/** Prepares a domain's write operations on the writer connection; called on every (re)open. */
-export type WritersFactory = (db: Db) => Record<string, WriteHandler>;
-/** Deletes what has outlived its time; returns the rows removed. Runs inside a transaction. */
-export type Pruner = (db: Db, now: number) => number;
-
-export type MaintenanceTask = 'prune' | 'optimize' | 'incremental-vacuum' | 'checkpoint';
-export const MAINTENANCE_TASKS: readonly MaintenanceTask[] = [
-  'prune',
-  'optimize',
-  'incremental-vacuum',
-  'checkpoint',
-];
+export { openWriterConnection, type WriteHandler } from './writer-core.js';
+export {
+  MAINTENANCE_TASKS,
+  type MaintenanceReport,
+  type MaintenanceTask,
+  type ModuleExport,
+  type Pruner,
+  type WritersFactory,
+};
 
 export type StoreMessage =
   | { kind: 'write'; op: string; args?: unknown }
   | { kind: 'maintain'; tasks?: readonly MaintenanceTask[] }
   | { kind: 'restore'; file: string };
 
-export interface MaintenanceReport {
-  pruned: Record<string, number>;
-  optimized: boolean;
-  vacuumedPages: number;
-  checkpoint?: { busy: number; log: number; checkpointed: number };
-  ms: number;
-}
-
 export interface StoreOptions {
   /** The SQLite file. */
   file: string;
   /** @default 30000 */
   busyTimeoutMs?: number;
-  /** Writes per transaction at most (bounds how long one commit holds the event loop). @default 256 */
+  /** Writes per transaction at most (bounds how long one commit holds the writer). @default 256 */
   maxBatch?: number;
   /**
-   * Time one transaction may take before it commits and leaves the remaining writes of the batch to
-   * the next turn of the event loop (ms). @default 4
+   * On the event loop only (no `thread`): time one transaction may take before it commits and
+   * leaves the remaining writes of the batch to the next turn of the event loop (ms). @default 4
    */
   batchBudgetMs?: number;
   /** Mailbox of the writer. @default 10000 */
@@ -79,9 +77,22 @@ export interface StoreOptions {
   /** Scheduled maintenance; 0 turns it off. @default 3600000 (1 h) */
   maintenanceIntervalMs?: number;
   /**
-   * Runs WAL checkpoints off the main thread (a worker with its own connection). When set, the
-   * writer's automatic checkpoint — which would copy the WAL into the database inside a COMMIT on
-   * the event loop — is turned off, and this is called after every `checkpointEveryWrites` writes.
+   * Runs the writer connection on a thread of its own (`writer-thread.ts`), so that commits, WAL
+   * checkpoints and SQLite's syncs never hold the event loop. Writers and pruners are then named
+   * by module and export instead of given as functions; `writers`, `pruners` and `checkpointer`
+   * must not be set.
+   */
+  thread?: {
+    writers: Record<string, ModuleExport>;
+    pruners?: Record<string, ModuleExport>;
+    /** The runtime clock, for pruners with `time: 'clock'`. @default the store's `now` */
+    clockNow?: () => number;
+  };
+  /**
+   * On the event loop only: runs WAL checkpoints off the main thread (a worker with its own
+   * connection). When set, the writer's automatic checkpoint — which would copy the WAL into the
+   * database inside a COMMIT on the event loop — is turned off, and this is called after every
+   * `checkpointEveryWrites` writes. (The writer thread checkpoints on its own connection.)
    */
   checkpointer?: (file: string) => Promise<unknown>;
   /** @default 1000 */
@@ -111,59 +122,42 @@ export interface StoreStats {
 
 export const STORE_ACTOR = 'store';
 
-export function openWriterConnection(file: string, busyTimeoutMs = 30_000): Db {
-  mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  try {
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    if (
-      schemaVersion(db) === 0 &&
-      (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n === 0
-    ) {
-      db.pragma('auto_vacuum = INCREMENTAL');
-    }
-    db.pragma('journal_mode = WAL');
-    // The WAL file keeps the largest size it ever reached unless limited; the writer compares its
-    // size against maxWalBytes, so without a limit one burst would make every later check fire.
-    db.pragma('journal_size_limit = 16777216');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-  } catch (err) {
-    db.close();
-    throw err instanceof JameyError ? err : sqliteError(err, `cannot open ${file}`);
-  }
-  return db;
-}
+const WRITER_THREAD = fileURLToPath(new URL('./writer-thread.js', import.meta.url));
 
-interface WriterState {
-  db: Db;
-  writes: Record<string, WriteHandler>;
-  begin: Statement;
-  commit: Statement;
-  rollback: Statement;
-  savepoint: Statement;
-  release: Statement;
-  rollbackTo: Statement;
-}
-
-function openState(file: string, options: StoreOptions): WriterState {
-  const db = openWriterConnection(file, options.busyTimeoutMs);
-  if (options.checkpointer !== undefined) db.pragma('wal_autocheckpoint = 0');
-  const writes: Record<string, WriteHandler> = {};
-  for (const [domain, factory] of Object.entries(options.writers ?? {})) {
-    for (const [name, fn] of Object.entries(factory(db))) writes[`${domain}.${name}`] = fn;
-  }
-  return {
-    db,
-    writes,
-    begin: db.prepare('BEGIN IMMEDIATE'),
-    commit: db.prepare('COMMIT'),
-    rollback: db.prepare('ROLLBACK'),
-    savepoint: db.prepare('SAVEPOINT w'),
-    release: db.prepare('RELEASE w'),
-    rollbackTo: db.prepare('ROLLBACK TO w'),
+/** Runs `tell` every `interval` ms on the actor clock until the returned cancel is called. */
+function scheduleMaintenance(ctx: ActorContext, interval: number): () => void {
+  let timer: unknown;
+  const schedule = (): void => {
+    if (interval <= 0) return;
+    timer = ctx.clock.setTimeout(() => {
+      try {
+        ctx.actor<StoreMessage>(STORE_ACTOR).tell({ kind: 'maintain' }, { priority: 'low' });
+      } catch {
+        // A full mailbox skips one round of maintenance.
+      }
+      schedule();
+    }, interval);
   };
+  schedule();
+  return () => {
+    if (timer !== undefined) ctx.clock.clearTimeout(timer);
+  };
+}
+
+function recordBatch(stats: StoreStats, size: number, failed: number, seconds: number): void {
+  stats.batches++;
+  stats.writes += size - failed;
+  stats.failedWrites += failed;
+  stats.lastBatchSize = size;
+  stats.commitSeconds += seconds;
+  stats.observeBatch?.(size, seconds);
+}
+
+/** The index after the run of write messages that starts at `i`. */
+function writesEnd(messages: readonly StoreMessage[], i: number): number {
+  let j = i + 1;
+  while (j < messages.length && (messages[j] as StoreMessage).kind === 'write') j++;
+  return j;
 }
 
 /** The store actor's spec. `stats` is filled as it works. */
@@ -172,231 +166,297 @@ export function storeActorSpec(
   stats: StoreStats,
   onStop?: () => void,
 ): ActorSpec<StoreMessage, unknown> {
-  const now = options.now ?? Date.now;
+  if (
+    options.thread !== undefined &&
+    (options.writers !== undefined || options.pruners !== undefined || options.checkpointer !== undefined)
+  ) {
+    throw new JameyError(
+      'JAMEY_ERR_INVALID_OPTION',
+      'a store with a writer thread takes its writers and pruners by module (thread), not as functions',
+    );
+  }
   return {
     name: STORE_ACTOR,
     maxBatch: options.maxBatch ?? 256,
     mailbox: { capacity: options.mailboxCapacity ?? 10_000 },
-    start(ctx: ActorContext): Behavior<StoreMessage, unknown> {
-      let state = openState(options.file, options);
-      let writesSinceCheckpoint = 0;
-      let checkpointing = false;
-      const afterCommit = (writes: number): void => {
-        const checkpointer = options.checkpointer;
-        if (checkpointer === undefined) return;
-        writesSinceCheckpoint += writes;
-        if (checkpointing || writesSinceCheckpoint < (options.checkpointEveryWrites ?? 1000)) return;
-        writesSinceCheckpoint = 0;
-        let walBytes = 0;
-        try {
-          walBytes = statSync(`${options.file}-wal`).size;
-        } catch {
-          // No WAL file yet.
-        }
-        if (walBytes > (options.maxWalBytes ?? 64 * 1024 * 1024)) {
-          state.db.pragma('wal_checkpoint(RESTART)');
-          return;
-        }
-        checkpointing = true;
-        checkpointer(options.file)
-          .catch(() => undefined)
-          .finally(() => {
-            checkpointing = false;
-          });
-      };
-      const interval = options.maintenanceIntervalMs ?? 3_600_000;
-      let timer: unknown;
-      const schedule = (): void => {
-        if (interval <= 0) return;
-        timer = ctx.clock.setTimeout(() => {
-          try {
-            ctx.actor<StoreMessage>(STORE_ACTOR).tell({ kind: 'maintain' }, { priority: 'low' });
-          } catch {
-            // A full mailbox skips one round of maintenance.
-          }
-          schedule();
-        }, interval);
-      };
-      schedule();
+    start: (ctx) =>
+      options.thread === undefined
+        ? inlineWriter(ctx, options, stats, onStop)
+        : threadedWriter(ctx, options, options.thread, stats, onStop),
+  };
+}
 
-      const commitWrites = (
-        messages: readonly StoreMessage[],
-        from: number,
-        to: number,
-        results: Array<BatchResult<unknown>>,
-      ): number => {
-        const t0 = performance.now();
-        const ts = now();
-        try {
-          state.begin.run();
-        } catch (err) {
-          const e = sqliteError(err, 'cannot begin a transaction');
-          for (let k = from; k < to; k++) results[k] = { ok: false, error: e };
-          return to;
-        }
-        let failed = 0;
-        // A transaction holds the event loop: past the time budget, commit what is done and leave
-        // the rest for the next turn (after I/O), so heavy writes cannot stall requests.
-        const budgetMs = options.batchBudgetMs ?? 4;
-        let end = to;
-        for (let k = from; k < end; k++) {
-          if (k > from && performance.now() - t0 > budgetMs) {
-            end = k;
-            break;
-          }
-          const m = messages[k] as Extract<StoreMessage, { kind: 'write' }>;
-          const handler = state.writes[m.op];
-          if (handler === undefined) {
-            results[k] = {
-              ok: false,
-              error: new JameyError('JAMEY_ERR_VALIDATION', `unknown store operation "${m.op}"`),
-            };
-            failed++;
+/** The writer connection on the event loop: transactions are cut into time-budgeted slices. */
+function inlineWriter(
+  ctx: ActorContext,
+  options: StoreOptions,
+  stats: StoreStats,
+  onStop: (() => void) | undefined,
+): Behavior<StoreMessage, unknown> {
+  const now = options.now ?? Date.now;
+  const open = () =>
+    openWriterState(options.file, {
+      busyTimeoutMs: options.busyTimeoutMs,
+      writers: options.writers,
+      manualCheckpoints: options.checkpointer !== undefined,
+    });
+  let state = open();
+  let writesSinceCheckpoint = 0;
+  let checkpointing = false;
+  const afterCommit = (writes: number): void => {
+    const checkpointer = options.checkpointer;
+    if (checkpointer === undefined) return;
+    writesSinceCheckpoint += writes;
+    if (checkpointing || writesSinceCheckpoint < (options.checkpointEveryWrites ?? 1000)) return;
+    writesSinceCheckpoint = 0;
+    let walBytes = 0;
+    try {
+      walBytes = statSync(`${options.file}-wal`).size;
+    } catch {
+      // No WAL file yet.
+    }
+    if (walBytes > (options.maxWalBytes ?? 64 * 1024 * 1024)) {
+      state.db.pragma('wal_checkpoint(RESTART)');
+      return;
+    }
+    checkpointing = true;
+    checkpointer(options.file)
+      .catch(() => undefined)
+      .finally(() => {
+        checkpointing = false;
+      });
+  };
+  const cancelMaintenance = scheduleMaintenance(ctx, options.maintenanceIntervalMs ?? 3_600_000);
+  // A transaction holds the event loop: past the time budget, commit what is done and leave the
+  // rest for the next turn (after I/O), so heavy writes cannot stall requests.
+  const budgetMs = options.batchBudgetMs ?? 4;
+
+  const maintain = (tasks: readonly MaintenanceTask[]): MaintenanceReport => {
+    const report = maintainDb(state.db, tasks, options.pruners ?? {}, options.vacuumPages ?? 2000, now());
+    options.onMaintenance?.(report);
+    return report;
+  };
+
+  const restore = (file: string): { restoredFrom: string; schemaVersion: number } => {
+    checkBackupFile(file);
+    state.db.close();
+    try {
+      swapInBackup(file, options.file);
+    } finally {
+      state = open();
+    }
+    return { restoredFrom: file, schemaVersion: schemaVersion(state.db) };
+  };
+
+  return {
+    receiveBatch(messages) {
+      const results: Array<BatchResult<unknown>> = new Array(messages.length);
+      const run = (start: number): number => {
+        let i = start;
+        while (i < messages.length) {
+          const m = messages[i] as StoreMessage;
+          if (m.kind === 'write') {
+            const j = writesEnd(messages, i);
+            const t0 = performance.now();
+            const { end, failed } = commitWrites(
+              state,
+              messages as readonly WriteOp[],
+              i,
+              j,
+              now(),
+              budgetMs,
+              results,
+            );
+            recordBatch(stats, end - i, failed, (performance.now() - t0) / 1000);
+            afterCommit(end - i - failed);
+            i = end;
+            if (end < j) return i; // over the time budget: continue on the next turn
             continue;
           }
-          state.savepoint.run();
           try {
-            const value = handler(m.args, ts);
-            state.release.run();
-            results[k] = { ok: true, value };
-          } catch (err) {
-            state.rollbackTo.run();
-            state.release.run();
-            results[k] = {
-              ok: false,
-              error: err instanceof JameyError ? err : sqliteError(err, `write "${m.op}" failed`),
+            results[i] = {
+              ok: true,
+              value: m.kind === 'maintain' ? maintain(m.tasks ?? MAINTENANCE_TASKS) : restore(m.file),
             };
-            failed++;
+          } catch (err) {
+            results[i] = {
+              ok: false,
+              error: err instanceof JameyError ? err : sqliteError(err, `${m.kind} failed`),
+            };
           }
+          i++;
+        }
+        return i;
+      };
+      let i = run(0);
+      if (i >= messages.length) return results;
+      return (async () => {
+        while (i < messages.length) {
+          await new Promise((resolve) => setImmediate(resolve));
+          i = run(i);
+        }
+        return results;
+      })();
+    },
+    stop() {
+      cancelMaintenance();
+      try {
+        state.db.pragma('optimize');
+      } catch {
+        // Best effort on the way down.
+      }
+      onStop?.();
+      state.db.close();
+    },
+  };
+}
+
+/**
+ * The writer connection on its own thread: each run of writes in a batch crosses over in one
+ * message and is acknowledged when the thread has committed it. If the thread dies, the actor
+ * crashes: the writes in flight fail (`JAMEY_ERR_ACTOR_CRASHED`, none of them acknowledged) and the
+ * supervisor starts a new incarnation on a new thread.
+ */
+async function threadedWriter(
+  ctx: ActorContext,
+  options: StoreOptions,
+  thread: NonNullable<StoreOptions['thread']>,
+  stats: StoreStats,
+  onStop: (() => void) | undefined,
+): Promise<Behavior<StoreMessage, unknown>> {
+  const now = options.now ?? Date.now;
+  const data: WriterThreadData = {
+    file: options.file,
+    busyTimeoutMs: options.busyTimeoutMs,
+    vacuumPages: options.vacuumPages ?? 2000,
+    checkpointEveryWrites: options.checkpointEveryWrites ?? 1000,
+    writers: thread.writers,
+    pruners: thread.pruners ?? {},
+  };
+  const worker = new Worker(WRITER_THREAD, { workerData: data });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 1;
+  let dead: JameyError | undefined;
+  const fail = (err: JameyError): void => {
+    dead ??= err;
+    for (const p of pending.values()) p.reject(dead);
+    pending.clear();
+  };
+  worker.on('message', (r: WriterReply) => {
+    const p = pending.get(r.id);
+    if (p === undefined) return;
+    pending.delete(r.id);
+    if (r.ok) p.resolve(r.value);
+    else p.reject(fromErrorData(r.error));
+  });
+  worker.on('error', (err) => fail(sqliteError(err, 'the store writer thread failed')));
+  worker.on('exit', (code) =>
+    fail(new JameyError('JAMEY_ERR_STORE_FAILED', `the store writer thread exited (code ${code})`)),
+  );
+  const ready = new Promise((resolve, reject) => pending.set(0, { resolve, reject }));
+  const call = <T>(request: WriterCommand): Promise<T> => {
+    if (dead !== undefined) return Promise.reject(dead);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      try {
+        worker.postMessage({ ...request, id });
+      } catch (err) {
+        pending.delete(id);
+        reject(
+          new JameyError('JAMEY_ERR_INTERNAL', `cannot hand the ${request.type} to the store writer thread`, {
+            cause: err,
+          }),
+        );
+      }
+    });
+  };
+  try {
+    await ready;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  const cancelMaintenance = scheduleMaintenance(ctx, options.maintenanceIntervalMs ?? 3_600_000);
+  /** A dead thread crashes the actor (a plain error; a JameyError would only refuse the batch). */
+  const crashIfDead = (): void => {
+    if (dead !== undefined) throw new Error(dead.message, { cause: dead });
+  };
+
+  const runWrites = async (
+    messages: readonly StoreMessage[],
+    from: number,
+    to: number,
+    results: Array<BatchResult<unknown>>,
+  ): Promise<void> => {
+    const ops: WriteOp[] = [];
+    for (let k = from; k < to; k++) {
+      const m = messages[k] as Extract<StoreMessage, { kind: 'write' }>;
+      ops.push(m.args === undefined ? { op: m.op } : { op: m.op, args: m.args });
+    }
+    let reply: WritesReply;
+    try {
+      reply = await call<WritesReply>({ type: 'writes', ops, ts: now() });
+    } catch (err) {
+      // The thread died (the actor crashes below and is restarted) or the arguments could not be
+      // sent: none of these writes is acknowledged.
+      const e = err instanceof JameyError ? err : sqliteError(err, 'write failed');
+      for (let k = from; k < to; k++) results[k] = { ok: false, error: e };
+      crashIfDead();
+      return;
+    }
+    reply.results.forEach((r, n) => {
+      results[from + n] = r.ok ? r : { ok: false, error: fromErrorData(r.error) };
+    });
+    recordBatch(stats, to - from, reply.failed, reply.seconds);
+  };
+
+  return {
+    async receiveBatch(messages) {
+      const results: Array<BatchResult<unknown>> = new Array(messages.length);
+      let i = 0;
+      while (i < messages.length) {
+        const m = messages[i] as StoreMessage;
+        if (m.kind === 'write') {
+          const j = writesEnd(messages, i);
+          await runWrites(messages, i, j, results);
+          i = j;
+          continue;
         }
         try {
-          state.commit.run();
+          if (m.kind === 'maintain') {
+            const report = await call<MaintenanceReport>({
+              type: 'maintain',
+              tasks: m.tasks ?? MAINTENANCE_TASKS,
+              now: now(),
+              clockNow: (thread.clockNow ?? now)(),
+            });
+            options.onMaintenance?.(report);
+            results[i] = { ok: true, value: report };
+          } else {
+            checkBackupFile(m.file);
+            results[i] = { ok: true, value: await call({ type: 'restore', file: m.file }) };
+          }
         } catch (err) {
-          if (state.db.inTransaction) {
-            try {
-              state.rollback.run();
-            } catch {
-              // Already rolled back by SQLite.
-            }
-          }
-          const e = sqliteError(err, 'commit failed');
-          for (let k = from; k < end; k++) if (results[k]?.ok) results[k] = { ok: false, error: e };
-          failed = end - from;
-        }
-        const seconds = (performance.now() - t0) / 1000;
-        stats.batches++;
-        stats.writes += end - from - failed;
-        stats.failedWrites += failed;
-        stats.lastBatchSize = end - from;
-        stats.commitSeconds += seconds;
-        stats.observeBatch?.(end - from, seconds);
-        afterCommit(end - from - failed);
-        return end;
-      };
-
-      const maintain = (tasks: readonly MaintenanceTask[]): MaintenanceReport => {
-        const t0 = performance.now();
-        const report: MaintenanceReport = { pruned: {}, optimized: false, vacuumedPages: 0, ms: 0 };
-        const db = state.db;
-        if (tasks.includes('prune')) {
-          const ts = now();
-          for (const [name, pruner] of Object.entries(options.pruners ?? {})) {
-            report.pruned[name] = db.transaction(() => pruner(db, ts)).immediate();
-          }
-        }
-        if (tasks.includes('optimize')) {
-          db.pragma('optimize');
-          report.optimized = true;
-        }
-        if (tasks.includes('incremental-vacuum')) {
-          const before = db.pragma('freelist_count', { simple: true }) as number;
-          db.pragma(`incremental_vacuum(${options.vacuumPages ?? 2000})`);
-          report.vacuumedPages = before - (db.pragma('freelist_count', { simple: true }) as number);
-        }
-        if (tasks.includes('checkpoint')) {
-          const row = db.pragma('wal_checkpoint(PASSIVE)') as Array<{
-            busy: number;
-            log: number;
-            checkpointed: number;
-          }>;
-          if (row[0] !== undefined) report.checkpoint = row[0];
-        }
-        report.ms = performance.now() - t0;
-        options.onMaintenance?.(report);
-        return report;
-      };
-
-      const restore = (file: string): { restoredFrom: string; schemaVersion: number } => {
-        checkBackupFile(file);
-        state.db.close();
-        const target = options.file;
-        const tmp = `${target}.restoring`;
-        try {
-          copyFileSync(file, tmp);
-          const fd = openSync(tmp, 'r');
-          fsyncSync(fd);
-          closeSync(fd);
-          rmSync(`${target}-wal`, { force: true });
-          rmSync(`${target}-shm`, { force: true });
-          renameSync(tmp, target);
-        } finally {
-          rmSync(tmp, { force: true });
-          state = openState(target, options);
-        }
-        return { restoredFrom: file, schemaVersion: schemaVersion(state.db) };
-      };
-
-      return {
-        receiveBatch(messages) {
-          const results: Array<BatchResult<unknown>> = new Array(messages.length);
-          const run = (start: number): number => {
-            let i = start;
-            while (i < messages.length) {
-              const m = messages[i] as StoreMessage;
-              if (m.kind === 'write') {
-                let j = i + 1;
-                while (j < messages.length && (messages[j] as StoreMessage).kind === 'write') j++;
-                const done = commitWrites(messages, i, j, results);
-                i = done;
-                if (done < j) return i; // over the time budget: continue on the next turn
-                continue;
-              }
-              try {
-                results[i] = {
-                  ok: true,
-                  value: m.kind === 'maintain' ? maintain(m.tasks ?? MAINTENANCE_TASKS) : restore(m.file),
-                };
-              } catch (err) {
-                results[i] = {
-                  ok: false,
-                  error: err instanceof JameyError ? err : sqliteError(err, `${m.kind} failed`),
-                };
-              }
-              i++;
-            }
-            return i;
+          crashIfDead();
+          results[i] = {
+            ok: false,
+            error: err instanceof JameyError ? err : sqliteError(err, `${m.kind} failed`),
           };
-          let i = run(0);
-          if (i >= messages.length) return results;
-          return (async () => {
-            while (i < messages.length) {
-              await new Promise((resolve) => setImmediate(resolve));
-              i = run(i);
-            }
-            return results;
-          })();
-        },
-        stop() {
-          if (timer !== undefined) ctx.clock.clearTimeout(timer);
-          try {
-            state.db.pragma('optimize');
-          } catch {
-            // Best effort on the way down.
-          }
-          onStop?.();
-          state.db.close();
-        },
-      };
+        }
+        i++;
+      }
+      return results;
+    },
+    async stop() {
+      cancelMaintenance();
+      onStop?.();
+      try {
+        await call({ type: 'close' });
+      } catch {
+        // The thread is gone already.
+      }
+      await worker.terminate();
     },
   };
 }
