@@ -115,11 +115,14 @@ describe('text model', () => {
     const bytes = m.serialize();
     const header = new Int32Array(bytes.buffer, bytes.byteOffset, 16);
     header[1] = 1; // the first layout, before the word-pair context was dropped
-    assert.throws(() => TextModel.deserialize(bytes), (err: unknown) => {
-      assert.ok(err instanceof TypeError);
-      assert.match(err.message, /version 1, expected \d+/);
-      return true;
-    });
+    assert.throws(
+      () => TextModel.deserialize(bytes),
+      (err: unknown) => {
+        assert.ok(err instanceof TypeError);
+        assert.match(err.message, /version 1, expected \d+/);
+        return true;
+      },
+    );
   });
 
   it('memory stays within the configured bound however much is learned', () => {
