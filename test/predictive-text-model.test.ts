@@ -109,6 +109,22 @@ describe('text model', () => {
     assert.throws(() => new TextModel({ sizeBytes: 1000 }), RangeError);
   });
 
+  it('refuses a buffer of another layout version (a model saved by older code) with a TypeError', () => {
+    const m = new TextModel({ sizeBytes: SMALL });
+    m.learn(prose.slice(0, 1000));
+    const bytes = m.serialize();
+    const header = new Int32Array(bytes.buffer, bytes.byteOffset, 16);
+    header[1] = 1; // the first layout, before the word-pair context was dropped
+    assert.throws(
+      () => TextModel.deserialize(bytes),
+      (err: unknown) => {
+        assert.ok(err instanceof TypeError);
+        assert.match(err.message, /version 1, expected \d+/);
+        return true;
+      },
+    );
+  });
+
   it('memory stays within the configured bound however much is learned', () => {
     for (const size of [SMALL, 1024 * 1024, 16 * 1024 * 1024]) {
       const m = new TextModel({ sizeBytes: size });

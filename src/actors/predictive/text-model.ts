@@ -1,17 +1,26 @@
 /**
  * Online byte-level text model: a bitwise context-mixing predictor after M. Mahoney, "Adaptive
  * weighing of context models for lossless data compression" (Florida Tech. TR CS-2005-16, 2005)
- * and his lpaq1 (2007): order 1, 2, 3, 4 and 6 contexts, two word contexts (the current word with
- * the previous one, and the current word alone), and a match model over the learned history, mixed
- * by a gated linear network in the logistic domain and refined by two adaptive probability maps
- * (SSE/APM) on order 0 and on hashed order 2.
+ * and his lpaq1 (2007): order 1, 2, 3, 4 and 6 contexts, the current word, and a match model over
+ * the learned history, mixed by a gated linear network in the logistic domain and refined by two
+ * adaptive probability maps (SSE/APM) on order 0 and on hashed order 2.
  *
  * Deviations from lpaq1, chosen for a pure-JS inner loop and for memory per context: a context
  * slot is 16 bits, a direct adaptive probability (12 bits) and a hit count (4 bits) whose learning
- * rate falls as 1/(n + 1.2) to a floor of 1/16, instead of a bit-history state and a second map;
- * one input per context; the mixer's weight set is chosen by the partial byte, by how many of the
- * order 2, 3, 4 and 6 contexts have been seen at this bit, and by whether the match model predicts
- * (a stand-in for the bit-history states' confidence).
+ * rate falls as 1/(n + 1.2) to a floor of 1/16, instead of a bit-history state and a second map
+ * (the update is one lookup in a 128 Ki-entry table of next slot values); one input per context;
+ * no word-pair context (lpaq1 has none either; on the two benchmark texts it cost time and, at
+ * 32 MiB, slightly more bits than it saved); the mixer's weight set is chosen by the partial byte,
+ * by how many of the order 2, 3, 4 and 6 contexts have been seen at this bit, and by whether the
+ * match model predicts (a stand-in for the bit-history states' confidence).
+ *
+ * Speed (V8): the per-bit loop keeps every slot, stretched input and weight index in named locals
+ * (no per-bit arrays, calls or hashing); buckets are found once per nibble; and when the byte is
+ * known in advance (scoring, encoding) both nibbles' buckets are hashed and touched at the byte's
+ * start so that their cache misses overlap. A nibble's second-half bucket lies in the same 4 KiB
+ * page as its first, which halves the TLB misses on large tables. About 1 MB/s of `scoreAndLearn`
+ * on one core at 32 MiB (docs/predictive.md has the measurements): what remains is the per-context
+ * arithmetic of every bit and the cache misses of the table.
  *
  * Symbols are UTF-8 bytes, eight binary decisions each. A "char" in the figures this module
  * reports is one UTF-8 byte: bits per char = bits per byte (identical for ASCII prose).
@@ -23,13 +32,14 @@
  * Memory: all learned state is one ArrayBuffer (or SharedArrayBuffer) of at most `sizeBytes`
  * (at least 256 KiB: the mixer weights and APMs take about 100 KiB):
  * - a hash table of 16-bit slots in 32-byte buckets (a check word and the 15 nodes of one nibble's
- *   binary tree), two candidate buckets per lookup; a miss replaces the less used one (its first
- *   node's hit count), so memory never grows and rare contexts are forgotten first. Compression
- *   degrades gracefully as the table fills: on 1.7 MB of English, 8 MiB cost ~10% more bits than
- *   32 MiB, and 128 MiB saves ~4%;
+ *   binary tree), two candidate buckets per lookup in one 64-byte line; a miss replaces the less
+ *   used one (its first node's hit count), so memory never grows and rare contexts are forgotten
+ *   first. Compression degrades gracefully as the table fills (docs/predictive.md);
  * - a circular history of learned bytes (about a quarter of the size) and a hash table of
  *   positions in it for the match model;
  * - mixer weights and the two APM tables.
+ * The header holds a layout version; a buffer of another version (a model saved by older code) is
+ * refused with a TypeError, and its owner starts a fresh model.
  * A reader can wrap a copy of that buffer (`snapshot()`) read-only, for instance in a worker
  * thread: scoring never writes to the buffer, and a context missing from a read-only table reads
  * as "never seen" (p = 1/2) instead of claiming a bucket. */
@@ -37,7 +47,7 @@
 import { COST_BITS, SQUASH, STRETCH } from './logistic.js';
 
 const MAGIC = 0x4a50504d;
-const VERSION = 1;
+const VERSION = 2;
 const HEADER_INTS = 16;
 const H_MAGIC = 0;
 const H_VERSION = 1;
@@ -51,11 +61,10 @@ const H_LEARNED_LO = 8;
 const H_LEARNED_HI = 9;
 const H_MESSAGES = 10;
 
-/** Hashed contexts: orders 1, 2, 3, 4, 6, the word pair and the current word. */
-const N_CTX = 7;
-/** Mixer inputs: the contexts, the match model and a bias. */
+/** Hashed contexts: orders 1, 2, 3, 4, 6 and the current word. */
+const N_CTX = 6;
+/** Mixer inputs: the contexts, the match model and a bias (the last). */
 const N_IN = N_CTX + 2;
-const MATCH_INPUT = N_CTX;
 const BIAS_INPUT = N_CTX + 1;
 /** Weight sets: partial byte × (orders 2-4 and 6 seen in this context, 0..4) × match model active. */
 const MIXER_SETS = 256 * 10;
@@ -65,6 +74,14 @@ const MATCH_CAP = 31;
 const MATCH_MAX_VERIFY = 400;
 /** An empty slot: p = 1/2 (2048 in 12 bits), no hits. No check word takes this value. */
 const SLOT_INIT = 0x8000;
+/** An empty match model slot: a 16-bit probability of 1/2 above a 10-bit hit count. */
+const MATCH_INIT = 32768 << 10;
+/** The first slot of a bucket's 4 KiB page (2048 slots, 128 buckets). */
+const PAGE_MASK = ~2047;
+/** Mixed into a context's hash for the first nibble (the partial byte 1). */
+const MIX0 = 0x6f4f2a35;
+/** Two empty slots as one 32-bit word. */
+const FILL32 = (SLOT_INIT * 0x10001) | 0;
 const COUNT_LIMIT = 15;
 const MIXER_RATE = 2;
 const MIXER_INIT = 0x5000;
@@ -75,6 +92,16 @@ const FIXED_BYTES =
 /** Learning rate of a slot after n hits, scaled by 2^16: 1/(n + 1.2), fast at first (tuned on prose). */
 const DT = new Int32Array(1024);
 for (let n = 0; n < 1024; n++) DT[n] = Math.floor(65536 / (n + 1.2));
+/** The same scaled by 2^15, for the match model's 16-bit probabilities. */
+const DT15 = new Int32Array(1024);
+for (let n = 0; n < 1024; n++) DT15[n] = Math.floor(32768 / (n + 1.2));
+
+/** A slot after learning bit y, at index slot | y << 16 (`update` as a table: one load per context). */
+const NEXT = new Uint16Array(1 << 17);
+for (let s = 0; s < 1 << 16; s++) {
+  NEXT[s] = update(s, 0);
+  NEXT[s | (1 << 16)] = update(s, 4095);
+}
 
 /** Smallest and default sizes in bytes of a model's buffer. */
 export const TEXT_MODEL_MIN_BYTES = 256 * 1024;
@@ -135,8 +162,6 @@ function layoutFor(sizeBytes: number): Layout {
   return { hashBits, histBits, matchBits, apmBits, total, requested: size };
 }
 
-const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || c >= 128;
-
 function finalize(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -155,8 +180,10 @@ export class TextModel {
 
   private readonly header: Int32Array;
   private readonly weights: Int32Array;
-  private readonly matchSm: Uint32Array;
+  private readonly matchSm: Int32Array;
   private readonly table: Uint16Array;
+  /** The same bytes as `table`, to reset a bucket with 32-bit stores. */
+  private readonly table32: Int32Array;
   private readonly matchTable: Int32Array;
   private readonly apm1: Uint16Array;
   private readonly apm2: Uint16Array;
@@ -167,13 +194,13 @@ export class TextModel {
   private readonly histMask: number;
   private readonly histSize: number;
   private readonly apmHashMask: number;
-
-  // Scratch of the message being modelled (not part of the learned state).
-  private learning = false;
-  private readonly ctxHash = new Uint32Array(N_CTX);
+  // Scratch of the byte being modelled: its context hashes and their buckets.
+  private readonly hashes = new Int32Array(N_CTX);
   private readonly bases = new Int32Array(N_CTX);
-  private readonly slots = new Int32Array(N_CTX);
-  private readonly inputs = new Int32Array(N_IN);
+  private readonly pages = new Int32Array(N_CTX);
+  private readonly nibbleHashes = new Int32Array(2 * N_CTX);
+  /** Where the sum of the touched check words goes, so that the compiler keeps the loads. */
+  private readonly sink = new Int32Array(1);
 
   /**
    * A new empty model (`options`), or one over an existing buffer (a `snapshot()`, a
@@ -185,8 +212,15 @@ export class TextModel {
     if (source instanceof ArrayBuffer || source instanceof SharedArrayBuffer) {
       buffer = source;
       const h = new Int32Array(buffer, 0, Math.min(HEADER_INTS, buffer.byteLength >> 2));
-      if (h.length < HEADER_INTS || h[H_MAGIC] !== MAGIC || h[H_VERSION] !== VERSION) {
-        throw new TypeError('not a text model buffer (bad magic or version)');
+      if (h.length < HEADER_INTS || h[H_MAGIC] !== MAGIC) {
+        throw new TypeError('not a text model buffer (bad magic)');
+      }
+      if (h[H_VERSION] !== VERSION) {
+        // Another layout (an older model): its contents mean nothing to this code. The caller
+        // drops it and starts a fresh model, as for any unreadable saved model.
+        throw new TypeError(
+          `text model buffer of version ${h[H_VERSION]}, expected ${VERSION} (bad version)`,
+        );
       }
       layout = layoutFor(h[H_SIZE]!);
       if (
@@ -212,8 +246,10 @@ export class TextModel {
     };
     this.header = new Int32Array(buffer, take(HEADER_INTS * 4), HEADER_INTS);
     this.weights = new Int32Array(buffer, take(MIXER_SETS * N_IN * 4), MIXER_SETS * N_IN);
-    this.matchSm = new Uint32Array(buffer, take((MATCH_CAP + 1) * 8), (MATCH_CAP + 1) * 2);
-    this.table = new Uint16Array(buffer, take((2 << layout.hashBits) + 32), (1 << layout.hashBits) + 16);
+    this.matchSm = new Int32Array(buffer, take((MATCH_CAP + 1) * 8), (MATCH_CAP + 1) * 2);
+    const tableAt = take((2 << layout.hashBits) + 32);
+    this.table = new Uint16Array(buffer, tableAt, (1 << layout.hashBits) + 16);
+    this.table32 = new Int32Array(buffer, tableAt, ((1 << layout.hashBits) + 16) >> 1);
     this.matchTable = new Int32Array(buffer, take(4 << layout.matchBits), 1 << layout.matchBits);
     this.apm1 = new Uint16Array(buffer, take(256 * APM_STEPS * 2), 256 * APM_STEPS);
     this.apm2 = new Uint16Array(buffer, take((APM_STEPS * 2) << layout.apmBits), APM_STEPS << layout.apmBits);
@@ -239,7 +275,7 @@ export class TextModel {
     h[H_APM_BITS] = layout.apmBits;
     this.weights.fill(MIXER_INIT);
     for (let s = 0; s < MIXER_SETS; s++) this.weights[s * N_IN + BIAS_INPUT] = 0;
-    this.matchSm.fill(SLOT_INIT);
+    this.matchSm.fill(MATCH_INIT);
     this.table.fill(SLOT_INIT);
     const apmInit = (t: Uint16Array): void => {
       for (let i = 0; i < t.length; i++) {
@@ -325,8 +361,10 @@ export class TextModel {
   }
 
   /**
-   * The model's one loop, with its state in locals (a large share of the speed in V8). Each
-   * message starts from an empty context; the learned state is only written when `learn`.
+   * The model's one loop. Everything it touches per bit is a local: the seven slot values and
+   * their stretched probabilities are named variables rather than array elements, the buckets are
+   * looked up once per nibble, and there is no call per bit except to a coder. Each message starts
+   * from an empty context; the learned state is only written when `learn`.
    */
   private process(
     bytes: Uint8Array,
@@ -335,8 +373,8 @@ export class TextModel {
     coder: BitCoder | undefined,
   ): TextScore {
     if (learn && this.readOnly) throw new TypeError('this text model is read-only');
-    this.learning = learn;
     const t = this.table;
+    const t32 = this.table32;
     const w = this.weights;
     const sm = this.matchSm;
     const apm1 = this.apm1;
@@ -344,107 +382,194 @@ export class TextModel {
     const hist = this.history;
     const mtab = this.matchTable;
     const header = this.header;
-    const bases = this.bases;
-    const slots = this.slots;
-    const x = this.inputs;
     const histMask = this.histMask;
     const histSize = this.histSize;
     const matchMask = this.matchMask;
     const apmHashMask = this.apmHashMask;
+    const shift = this.bucketShift;
+    const empty = this.emptyBucket;
     const length = bytes.length;
     let histPos = header[H_HIST_POS]! >>> 0;
     let c4 = 0;
     let c8 = 0;
     let word0 = 0;
-    let word1 = 0;
     let matchHash = 0;
     let matchPtr = 0;
     let matchLen = 0;
     let matchByte = 0;
     let bits = 0;
     let last = 0;
-    this.contextHashes(0, 0, 0, 0);
-    this.selectBuckets(1);
-    x[BIAS_INPUT] = 256;
+    // Context hashes of the byte being modelled (orders 1, 2, 3, 4, 6, word) and their buckets.
+    const hs = this.hashes;
+    const bs = this.bases;
+    const pages = this.pages;
+    const hhs = this.nibbleHashes;
+    const ahead = coder === undefined;
+    let touched = 0;
+    // The order 2 APM's row of this byte.
+    let a2row = 0;
     for (let i = 0; i < length; i++) {
+      hs[0] = Math.imul((c4 & 0xff) ^ 0x1000000, 0x2545f491);
+      hs[1] = Math.imul((c4 & 0xffff) ^ 0x2000000, 0x9e3779b1);
+      hs[2] = Math.imul((c4 & 0xffffff) ^ 0x3000000, 0x2545f491) + 0x3c6ef372;
+      hs[3] = Math.imul(c4 ^ 0x7f4a7c15, 0x9e3779b1) + 0x61c88647;
+      hs[4] = Math.imul(c4 ^ Math.imul((c8 & 0xffff) + 0x5bd1e995, 0x27d4eb2f), 0x165667b1) + 0x5a827999;
+      hs[5] = Math.imul(word0 ^ 0x4f1bbcdc, 0x68e31da5) + 0xca62c1d6;
+      a2row = ((Math.imul((c4 & 0xffff) + 1, 0x9e3779b1) >>> 16) & apmHashMask) * 256;
       const known = bytes[i]!;
-      let c0 = 1;
-      let nib = 1;
-      for (let bitPos = 0; bitPos < 8; bitPos++) {
-        let seenOrders = 0;
+      if (ahead) {
+        // The byte is known (scoring or encoding): hash both nibbles' contexts now and touch their
+        // buckets, so that the cache misses of all twelve overlap instead of coming in two rounds.
+        // Only reads, and the same hashes the lookups below would compute: the result is unchanged.
+        const mix1 = Math.imul(16 | (known >> 4), MIX0);
         for (let k = 0; k < N_CTX; k++) {
-          const j = bases[k]! + nib;
-          slots[k] = j;
-          const s = t[j]!;
-          x[k] = STRETCH[s >>> 4]!;
-          if (k >= 1 && k <= 4 && (s & 15) !== 0) seenOrders++;
+          const ha = finalize((hs[k]! + MIX0) | 0);
+          const hb = finalize((hs[k]! + mix1) | 0);
+          hhs[k] = ha;
+          hhs[N_CTX + k] = hb;
+          const ba = (ha >>> shift) << 4;
+          touched = (touched + t[ba]! + t[(ba & PAGE_MASK) | ((hb >>> 25) << 4)]!) | 0;
         }
-        let matchSlot = -1;
-        if (matchLen > 0) {
-          const e = (matchByte | 256) >>> (7 - bitPos);
-          if (e >>> 1 === c0) {
-            matchSlot = Math.min(matchLen, MATCH_CAP) * 2 + (e & 1);
-            x[MATCH_INPUT] = STRETCH[sm[matchSlot]! >>> 20]!;
-          } else {
-            matchLen = 0;
-            x[MATCH_INPUT] = 0;
+      }
+      let c0 = 1;
+      for (let half = 0; half < 2; half++) {
+        const mixIn = Math.imul(c0, MIX0);
+        for (let k = 0; k < N_CTX; k++) {
+          const hh = ahead ? hhs[half * N_CTX + k]! : finalize((hs[k]! + mixIn) | 0);
+          const chk = (hh & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : hh & 0xffff;
+          let b: number;
+          if (half === 0) {
+            b = (hh >>> shift) << 4;
+            pages[k] = b & PAGE_MASK;
+          } else b = pages[k]! | ((hh >>> 25) << 4);
+          let base = b;
+          if (t[b] !== chk) {
+            base = b ^ 16;
+            if (t[base] !== chk) {
+              if (!learn) base = empty;
+              else {
+                if ((t[base + 1]! & 15) >= (t[b + 1]! & 15)) base = b;
+                t[base] = chk;
+                t[base + 1] = SLOT_INIT;
+                const q = base >> 1;
+                t32[q + 1] = FILL32;
+                t32[q + 2] = FILL32;
+                t32[q + 3] = FILL32;
+                t32[q + 4] = FILL32;
+                t32[q + 5] = FILL32;
+                t32[q + 6] = FILL32;
+                t32[q + 7] = FILL32;
+              }
+            }
           }
-        } else {
-          x[MATCH_INPUT] = 0;
+          bs[k] = base;
         }
-        const wb = ((seenOrders * 2 + (matchSlot >= 0 ? 1 : 0)) * 256 + c0) * N_IN;
-        let dot = 0;
-        for (let k = 0; k < N_IN; k++) dot += x[k]! * w[wb + k]!;
-        let d = (dot * (1 / 65536)) | 0;
-        if (d > 2047) d = 2047;
-        else if (d < -2047) d = -2047;
-        const pm = SQUASH[d + 2047]!;
-        // The two APMs interpolate between 24 buckets of the stretched probability.
-        const v = (STRETCH[pm]! + 2048) * (APM_STEPS - 1);
-        const lo = v >> 12;
-        const wt = v & 4095;
-        const k1 = c0 * APM_STEPS + lo;
-        const a1 = (apm1[k1]! * (4096 - wt) + apm1[k1 + 1]! * wt) >> 16;
-        const k2 =
-          (((Math.imul((c4 & 0xffff) + 1, 0x9e3779b1) >>> 16) & apmHashMask) * 256 + c0) * APM_STEPS + lo;
-        const a2 = (apm2[k2]! * (4096 - wt) + apm2[k2 + 1]! * wt) >> 16;
-        let p = (pm + a1 + 2 * a2 + 2) >> 2;
-        if (p < 1) p = 1;
-        else if (p > 4095) p = 4095;
+        const b0 = bs[0]!;
+        const b1 = bs[1]!;
+        const b2 = bs[2]!;
+        const b3 = bs[3]!;
+        const b4 = bs[4]!;
+        const b5 = bs[5]!;
+        let nib = 1;
+        for (let k = 0; k < 4; k++) {
+          const j0 = b0 + nib;
+          const j1 = b1 + nib;
+          const j2 = b2 + nib;
+          const j3 = b3 + nib;
+          const j4 = b4 + nib;
+          const j5 = b5 + nib;
+          const s0 = t[j0]!;
+          const s1 = t[j1]!;
+          const s2 = t[j2]!;
+          const s3 = t[j3]!;
+          const s4 = t[j4]!;
+          const s5 = t[j5]!;
+          const x0 = STRETCH[s0 >>> 4]!;
+          const x1 = STRETCH[s1 >>> 4]!;
+          const x2 = STRETCH[s2 >>> 4]!;
+          const x3 = STRETCH[s3 >>> 4]!;
+          const x4 = STRETCH[s4 >>> 4]!;
+          const x5 = STRETCH[s5 >>> 4]!;
+          // Orders 2, 3, 4 and 6 seen at this bit: 0..4 (a count of 0 is "never seen").
+          const seen =
+            ((((s1 & 15) + 15) & 16) +
+              (((s2 & 15) + 15) & 16) +
+              (((s3 & 15) + 15) & 16) +
+              (((s4 & 15) + 15) & 16)) >>
+            4;
+          let xm = 0;
+          let ms = -1;
+          if (matchLen > 0) {
+            const e = (matchByte | 256) >>> (7 - (half * 4 + k));
+            if (e >>> 1 === c0) {
+              ms = Math.min(matchLen, MATCH_CAP) * 2 + (e & 1);
+              xm = STRETCH[sm[ms]! >>> 14]!;
+            } else {
+              matchLen = 0;
+            }
+          }
+          const wb = (((seen << 1) + (ms >= 0 ? 1 : 0)) * 256 + c0) * N_IN;
+          const dot =
+            x0 * w[wb]! +
+            x1 * w[wb + 1]! +
+            x2 * w[wb + 2]! +
+            x3 * w[wb + 3]! +
+            x4 * w[wb + 4]! +
+            x5 * w[wb + 5]! +
+            xm * w[wb + 6]! +
+            256 * w[wb + 7]!;
+          let d = (dot / 65536) | 0;
+          if (d > 2047) d = 2047;
+          else if (d < -2047) d = -2047;
+          const pm = SQUASH[d + 2047]!;
+          // The two APMs interpolate between 24 buckets of the stretched probability.
+          const v = (d + 2048) * (APM_STEPS - 1);
+          const lo = v >> 12;
+          const wt = v & 4095;
+          const k1 = c0 * APM_STEPS + lo;
+          const a1 = (apm1[k1]! * (4096 - wt) + apm1[k1 + 1]! * wt) >> 16;
+          const k2 = (a2row + c0) * APM_STEPS + lo;
+          const a2 = (apm2[k2]! * (4096 - wt) + apm2[k2 + 1]! * wt) >> 16;
+          let p = (pm + a1 + 2 * a2 + 2) >> 2;
+          if (p < 1) p = 1;
+          else if (p > 4095) p = 4095;
 
-        const bit = (known >> (7 - bitPos)) & 1;
-        const y = coder === undefined ? bit : coder.code(p, bit);
-        bits += COST_BITS[y === 1 ? p : 4096 - p]!;
+          const bit = (known >> (7 - (half * 4 + k))) & 1;
+          const y = coder === undefined ? bit : coder.code(p, bit);
+          bits += COST_BITS[y === 1 ? p : 4096 - p]!;
 
-        if (learn) {
-          const target12 = y === 1 ? 4095 : 0;
-          for (let k = 0; k < N_CTX; k++) {
-            const j = slots[k]!;
-            const s = t[j]!;
-            const n = s & 15;
-            const q = s >>> 4;
-            t[j] = ((q + (((target12 - q) * DT[n]! + 32768) >> 16)) << 4) | (n < COUNT_LIMIT ? n + 1 : n);
+          if (learn) {
+            const ys = y << 16;
+            t[j0] = NEXT[s0 | ys]!;
+            t[j1] = NEXT[s1 | ys]!;
+            t[j2] = NEXT[s2 | ys]!;
+            t[j3] = NEXT[s3 | ys]!;
+            t[j4] = NEXT[s4 | ys]!;
+            t[j5] = NEXT[s5 | ys]!;
+            if (ms >= 0) {
+              const s = sm[ms]!;
+              const n = s & 1023;
+              const q = s >>> 10;
+              const target = y === 1 ? 65535 : 0;
+              sm[ms] = ((q + (((target - q) * DT15[n]!) >> 15)) << 10) | (n < 1023 ? n + 1 : n);
+            }
+            const err = ((y << 12) - pm) * MIXER_RATE;
+            w[wb] = w[wb]! + ((x0 * err) >> 12);
+            w[wb + 1] = w[wb + 1]! + ((x1 * err) >> 12);
+            w[wb + 2] = w[wb + 2]! + ((x2 * err) >> 12);
+            w[wb + 3] = w[wb + 3]! + ((x3 * err) >> 12);
+            w[wb + 4] = w[wb + 4]! + ((x4 * err) >> 12);
+            w[wb + 5] = w[wb + 5]! + ((x5 * err) >> 12);
+            w[wb + 6] = w[wb + 6]! + ((xm * err) >> 12);
+            w[wb + 7] = w[wb + 7]! + ((256 * err) >> 12);
+            const g = (y << 16) + (y << APM_RATE) - y - y;
+            const i1 = k1 + (wt >> 11);
+            apm1[i1] = apm1[i1]! + ((g - apm1[i1]!) >> APM_RATE);
+            const i2 = k2 + (wt >> 11);
+            apm2[i2] = apm2[i2]! + ((g - apm2[i2]!) >> APM_RATE);
           }
-          if (matchSlot >= 0) {
-            const s = sm[matchSlot]!;
-            const n = s & 1023;
-            const q = s >>> 10;
-            const target = y === 1 ? 4194303 : 0;
-            sm[matchSlot] = ((q + ((target - q) * DT[n]!) / 65536) | 0) * 1024 + (n < 1023 ? n + 1 : n);
-          }
-          const err = ((y << 12) - pm) * MIXER_RATE;
-          for (let k = 0; k < N_IN; k++) w[wb + k] = w[wb + k]! + ((x[k]! * err) >> 12);
-          const g = (y << 16) + (y << APM_RATE) - y - y;
-          const i1 = k1 + (wt >> 11);
-          apm1[i1] = apm1[i1]! + ((g - apm1[i1]!) >> APM_RATE);
-          const i2 = k2 + (wt >> 11);
-          apm2[i2] = apm2[i2]! + ((g - apm2[i2]!) >> APM_RATE);
-        }
-        c0 = (c0 << 1) | y;
-        nib = (nib << 1) | y;
-        if (bitPos === 3) {
-          nib = 1;
-          this.selectBuckets(c0);
+          c0 = (c0 << 1) | y;
+          nib = (nib << 1) | y;
         }
       }
 
@@ -457,13 +582,9 @@ export class TextModel {
       c8 = ((c8 << 8) | (c4 >>> 24)) >>> 0;
       c4 = ((c4 << 8) | c) >>> 0;
       const lc = c >= 65 && c <= 90 ? c + 32 : c;
-      if (isLetter(lc)) {
+      if ((lc >= 97 && lc <= 122) || lc >= 128) {
         word0 = Math.imul(word0 ^ lc, 0x01000193) + 1;
-      } else if (word0 !== 0) {
-        word1 = word0;
-        word0 = 0;
-      }
-      this.contextHashes(c4, c8, word0, word1);
+      } else word0 = 0;
 
       // Match model: follow the match while it predicts, else look the last bytes up.
       const at = i + 1;
@@ -489,7 +610,6 @@ export class TextModel {
         else matchByte = hist[matchPtr & histMask]!;
       }
       if (learn && at >= 4) mtab[matchHash] = histPos | 0;
-      this.selectBuckets(1);
       if (perSymbol !== undefined) {
         perSymbol[i] = bits - last;
         last = bits;
@@ -502,40 +622,14 @@ export class TextModel {
       header[H_LEARNED_HI] = (header[H_LEARNED_HI]! + Math.floor(lo / 2 ** 32)) | 0;
       header[H_MESSAGES] = (header[H_MESSAGES]! + 1) | 0;
     }
-    this.learning = false;
+    this.sink[0] = touched;
     return { bits, chars: length, bpc: length === 0 ? 0 : bits / length };
   }
+}
 
-  private contextHashes(c4: number, c8: number, word0: number, word1: number): void {
-    const ch = this.ctxHash;
-    ch[0] = Math.imul((c4 & 0xff) ^ 0x1000000, 0x2545f491);
-    ch[1] = Math.imul((c4 & 0xffff) ^ 0x2000000, 0x9e3779b1);
-    ch[2] = Math.imul((c4 & 0xffffff) ^ 0x3000000, 0x2545f491) + 0x3c6ef372;
-    ch[3] = Math.imul(c4 ^ 0x7f4a7c15, 0x9e3779b1) + 0x61c88647;
-    ch[4] = Math.imul(c4 ^ Math.imul((c8 & 0xffff) + 0x5bd1e995, 0x27d4eb2f), 0x165667b1) + 0x5a827999;
-    ch[5] = Math.imul(word0 ^ Math.imul(word1 + 0x6c62272e, 0x2c1b3c6d), 0x297a2d39) + 0x6ed9eba1;
-    ch[6] = Math.imul(word0 ^ 0x4f1bbcdc, 0x68e31da5) + 0xca62c1d6;
-  }
-
-  private selectBuckets(c0: number): void {
-    const t = this.table;
-    const shift = this.bucketShift;
-    const mixIn = Math.imul(c0, 0x6f4f2a35);
-    for (let i = 0; i < N_CTX; i++) {
-      const hh = finalize((this.ctxHash[i]! + mixIn) | 0);
-      const chk = (hh & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : hh & 0xffff;
-      const b = (hh >>> shift) << 4;
-      let base: number;
-      if (t[b] === chk) base = b;
-      else if (t[b ^ 16] === chk) base = b ^ 16;
-      else if (!this.learning) base = this.emptyBucket;
-      else {
-        const b2 = b ^ 16;
-        base = (t[b2 + 1]! & 15) < (t[b + 1]! & 15) ? b2 : b;
-        t.fill(SLOT_INIT, base + 1, base + 16);
-        t[base] = chk;
-      }
-      this.bases[i] = base;
-    }
-  }
+/** A slot after learning a bit (target 0 or 4095): its probability moves by 1/(n + 1.2), its count grows. */
+function update(s: number, target: number): number {
+  const n = s & 15;
+  const q = s >>> 4;
+  return ((q + (((target - q) * DT[n]! + 32768) >> 16)) << 4) | (n < COUNT_LIMIT ? n + 1 : n);
 }
