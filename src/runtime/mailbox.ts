@@ -1,5 +1,5 @@
 /**
- * Bounded priority mailbox on mnemonist ring buffers (`FixedDeque`).
+ * Bounded priority mailbox on fixed ring buffers, one per lane.
  *
  * Four lanes, `critical > high > normal > low`; FIFO within a lane; `capacity` counts the messages of
  * all lanes together. A lane's ring buffer is allocated on its first use (most actors only ever use
@@ -13,8 +13,40 @@
  * Evicted and dropped messages go to `onDrop`, so the actor can fail a pending `ask` instead of
  * leaving it hanging. (Backpressure after piscina `task_queue/fixed_queue.ts` and Effect `Queue`.)
  */
-import { FixedDeque } from 'mnemonist';
 import type { OverflowPolicy } from './options.js';
+
+/**
+ * A fixed-capacity FIFO ring. Unlike mnemonist's `FixedDeque`, `shift` clears the slot it leaves:
+ * the ring is allocated once and lives in the old generation, so a taken message still referenced
+ * from its slot (an ask, its resolvers, the promise and the reply they reach) would survive every
+ * young-generation collection and be promoted, until `capacity` later messages overwrite it.
+ */
+class Ring<T> {
+  size = 0;
+  private start = 0;
+  private readonly items: Array<T | undefined>;
+
+  constructor(readonly capacity: number) {
+    this.items = new Array<T | undefined>(capacity);
+  }
+
+  push(item: T): void {
+    let index = this.start + this.size;
+    if (index >= this.capacity) index -= this.capacity;
+    this.items[index] = item;
+    this.size++;
+  }
+
+  shift(): T | undefined {
+    if (this.size === 0) return undefined;
+    const index = this.start;
+    const item = this.items[index];
+    this.items[index] = undefined;
+    this.size--;
+    this.start = index + 1 === this.capacity ? 0 : index + 1;
+    return item;
+  }
+}
 
 export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -42,14 +74,14 @@ export class Mailbox<T> {
   rejected = 0;
   /** Messages evicted or dropped by a drop policy. */
   dropped = 0;
-  private readonly lanes: Array<FixedDeque<T> | undefined>;
+  private readonly lanes: Array<Ring<T> | undefined>;
   private readonly onDrop: ((message: T, reason: DropReason) => void) | undefined;
 
   constructor(capacity: number, overflow: OverflowPolicy, onDrop?: (message: T, reason: DropReason) => void) {
     this.capacity = capacity;
     this.overflow = overflow;
     this.onDrop = onDrop;
-    this.lanes = [undefined, undefined, new FixedDeque<T>(Array, capacity), undefined];
+    this.lanes = [undefined, undefined, new Ring<T>(capacity), undefined];
   }
 
   /** Adds a message to lane `lane` (see LANE). */
@@ -87,7 +119,7 @@ export class Mailbox<T> {
   private push(message: T, lane: number): void {
     let q = this.lanes[lane];
     if (q === undefined) {
-      q = new FixedDeque<T>(Array, this.capacity);
+      q = new Ring<T>(this.capacity);
       this.lanes[lane] = q;
     }
     q.push(message);

@@ -12,9 +12,14 @@
  *    the whole search runs on the shared buffers — in a worker for large indexes — and never touches
  *    SQLite.
  *
- * Memory per row: 64 × 4 bytes of projection, one byte per source dimension, and 17 bytes of
- * metadata (about 630 bytes for the built-in 356-dimension embedder: 100 000 memories take about
- * 63 MB). Only the memory actor writes; scanners read up to
+ * Rows of one entity are also listed, in row order, in a shared Int32Array per entity, so a recall
+ * for one entity (the usual case) visits only that entity's rows instead of filtering every row:
+ * at 100 000 memories over 20 entities that is 5 000 rows, cheap enough for the event loop, and
+ * the pool is left for full-text queries and scans of large entities or of every entity.
+ *
+ * Memory per row: 64 × 4 bytes of projection, one byte per source dimension, and 21 bytes of
+ * metadata and entity list (about 630 bytes for the built-in 356-dimension embedder: 100 000
+ * memories take about 63 MB). Only the memory actor writes; scanners read up to
  * the row count they were given, so appends never disturb a scan in flight. A removed row is marked
  * with the `DELETED` layer code.
  */
@@ -65,6 +70,16 @@ export interface ScanResult {
 }
 
 /**
+ * The rows a scan visits: `[start, end)` of the index, or, with `list`, the rows at positions
+ * `[start, end)` of that list (an entity's rows, ascending; see `VectorIndex.rowsOf`).
+ */
+export interface ScanRange {
+  list: SharedArrayBuffer | null;
+  start: number;
+  end: number;
+}
+
+/**
  * The search: coarse top-`coarseK` rows by projected inner product, then re-scored with the int8
  * full vectors against `fullQuery`; returns the best `k` by the re-scored cosine.
  */
@@ -73,12 +88,11 @@ export function searchIndex(
   query: Float32Array,
   fullQuery: Float32Array,
   filter: ScanFilter,
-  start: number,
-  end: number,
+  range: ScanRange,
   coarseK: number,
   k: number,
 ): ScanResult {
-  const coarse = scanTopK(buffers, query, filter, start, end, coarseK);
+  const coarse = scanTopK(buffers, query, filter, range, coarseK);
   const n = buffers.sourceDims;
   const full = new Int8Array(buffers.full);
   const scales = new Float32Array(buffers.scales);
@@ -94,18 +108,21 @@ export function searchIndex(
 }
 
 /**
- * Top-k rows of [start, end) by inner product with `query`, among rows passing `filter`. A small
+ * Top-k rows of `range` by inner product with `query`, among rows passing `filter`. A small
  * binary min-heap of the best k keeps the scan at one pass with O(log k) work per accepted row.
- * Pure; runs on the main thread for small indexes and in workers for large ones.
+ * Rows are visited in ascending order either way, so a list scan and a full scan agree.
+ * Pure; runs on the main thread for small scans and in workers for large ones.
  */
 export function scanTopK(
   buffers: IndexBuffers,
   query: Float32Array,
   filter: ScanFilter,
-  start: number,
-  end: number,
+  range: ScanRange,
   k: number,
 ): ScanResult {
+  const list = range.list === null ? null : new Int32Array(range.list);
+  const start = range.start;
+  const end = range.end;
   const dims = buffers.dims;
   const proj = new Float32Array(buffers.projections);
   const layers = new Uint8Array(buffers.layers);
@@ -117,15 +134,26 @@ export function scanTopK(
   const mask = filter.layerMask;
   const entity = filter.entity;
   const now = filter.now;
-  for (let row = start; row < end; row++) {
+  for (let i = start; i < end; i++) {
+    const row = list === null ? i : (list[i] as number);
     const layer = layers[row] as number;
     if (layer === DELETED || ((mask >> layer) & 1) === 0) continue;
     if (entity !== ANY_ENTITY && entities[row] !== entity) continue;
     const exp = expires[row] as number;
     if (exp > 0 && exp <= now) continue;
-    let dot = 0;
+    // Four partial sums: fewer loop tests and a shorter dependency chain (dims is a multiple of 4).
+    let d0 = 0;
+    let d1 = 0;
+    let d2 = 0;
+    let d3 = 0;
     const base = row * dims;
-    for (let d = 0; d < dims; d++) dot += (proj[base + d] as number) * (query[d] as number);
+    for (let d = 0; d < dims; d += 4) {
+      d0 += (proj[base + d] as number) * (query[d] as number);
+      d1 += (proj[base + d + 1] as number) * (query[d + 1] as number);
+      d2 += (proj[base + d + 2] as number) * (query[d + 2] as number);
+      d3 += (proj[base + d + 3] as number) * (query[d + 3] as number);
+    }
+    const dot = d0 + d1 + (d2 + d3);
     if (size < k) {
       // Sift up.
       let i = size++;
@@ -184,6 +212,11 @@ export class VectorIndex {
   /** Live rows (not deleted). */
   private live = 0;
   private readonly entityCodes = new Map<string, number>();
+  /** Rows per entity code (NO_ENTITY included), ascending, in growable shared lists. */
+  private readonly entityRows = new Map<
+    number,
+    { buffer: SharedArrayBuffer; rows: Int32Array; length: number }
+  >();
   /** Sparse projection matrix as (source index, sign) lists per output dimension. */
   private readonly plan: Array<{ idx: Int32Array; sign: Float32Array }>;
 
@@ -300,10 +333,39 @@ export class VectorIndex {
       this.full[base + d] = scale > 0 ? Math.round((embedding[d] as number) / scale) : 0;
     this.scales[row] = scale;
     this.layers[row] = LAYER_CODE[meta.layer];
-    this.entities[row] = this.entityCode(meta.entityId, true);
+    const code = this.entityCode(meta.entityId, true);
+    this.entities[row] = code;
+    this.listRow(code, row);
     this.expires[row] = meta.expiresAt ?? 0;
     this.seqs[row] = meta.seq;
     this.live++;
+  }
+
+  private listRow(code: number, row: number): void {
+    let list = this.entityRows.get(code);
+    if (list === undefined) {
+      const buffer = new SharedArrayBuffer(64 * 4);
+      list = { buffer, rows: new Int32Array(buffer), length: 0 };
+      this.entityRows.set(code, list);
+    } else if (list.length === list.rows.length) {
+      // Grow by copying into a new buffer: a scan in flight keeps the old one, valid up to the
+      // length it was given.
+      const buffer = new SharedArrayBuffer(list.rows.length * 2 * 4);
+      const rows = new Int32Array(buffer);
+      rows.set(list.rows);
+      list.buffer = buffer;
+      list.rows = rows;
+    }
+    list.rows[list.length++] = row;
+  }
+
+  /**
+   * The rows of an entity code (ascending; deleted rows included, the scan skips them) as a
+   * shared list and its length; an empty list for a code no row has.
+   */
+  rowsOf(code: number): { list: SharedArrayBuffer | null; length: number } {
+    const list = this.entityRows.get(code);
+    return list === undefined ? { list: null, length: 0 } : { list: list.buffer, length: list.length };
   }
 
   /**
