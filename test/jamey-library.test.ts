@@ -42,3 +42,30 @@ test('phi, predict, evaluate, memory and chat, called directly', async () => {
   const answer = JSON.parse(out.json) as { choices: Array<{ message: { content: string } }> };
   assert.match(answer.choices[0]?.message.content ?? '', /ferns on Sundays/);
 });
+
+test('answered questions are observed in windows: every one scored and posted, in fewer pool tasks', async () => {
+  await jamey.chat.settled(); // what earlier tests asked
+  const before1 = await jamey.predictive.stats();
+  const posted0 = (await jamey.workspace.state()).counters.posted;
+  const questions = Array.from({ length: 12 }, (_, i) => `What did the gardener plant in bed number ${i}?`);
+  await Promise.all(
+    questions.map((q) =>
+      jamey.chat.complete(
+        { model: 'jamey-local', messages: [{ role: 'user', content: q }] },
+        { keyId: null, tenant: 'library', entityId: 'robin', conversationId: null },
+      ),
+    ),
+  );
+  await jamey.chat.settled();
+  const after1 = await jamey.predictive.stats();
+  assert.equal(after1.scored - before1.scored, questions.length, 'every question was scored');
+  const tasks = after1.poolTasks - before1.poolTasks;
+  assert.ok(tasks >= 1 && tasks < questions.length, `${questions.length} questions in ${tasks} pool tasks`);
+  // Each was posted to the workspace (low-priority tells: wait for them to be handled).
+  let posted = 0;
+  for (let i = 0; i < 100 && posted < questions.length; i++) {
+    posted = (await jamey.workspace.state()).counters.posted - posted0;
+    if (posted < questions.length) await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(posted, questions.length);
+});

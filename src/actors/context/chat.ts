@@ -87,6 +87,12 @@ export interface ChatOptions {
    * none (history is stored either way). @default "all"
    */
   readonly episodes: 'all' | 'entity' | 'none';
+  /**
+   * How long answered questions wait to be observed together (predictive scoring, then the
+   * workspace): the questions of one window reach the predictive actor at once and are scored in
+   * one pool task instead of one each (0: each on the next turn of the event loop). @default 10
+   */
+  readonly observeWindowMs: number;
 }
 
 export const DEFAULT_CHAT_OPTIONS: Readonly<ChatOptions> = Object.freeze({
@@ -96,6 +102,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<ChatOptions> = Object.freeze({
   defaultMaxTokens: 1024,
   cacheTtlMs: 300_000,
   episodes: 'all',
+  observeWindowMs: 10,
 });
 
 /** What the response cache needs (TieredCache<string>). */
@@ -267,6 +274,11 @@ export class ChatService {
   readonly #tokenizer: () => Tokenizer;
   readonly #o: ChatOptions;
   readonly #cache: ChatCache | undefined;
+  /** Questions answered in the current observe window, and the timer that ends it. */
+  #observing: Array<{ question: string; caller: Caller; verdict: Evaluation | null }> = [];
+  #observeTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Observations under way (settled() waits for them). */
+  readonly #observations = new Set<Promise<void>>();
   /** Records still being written, per conversation: the next turn reads history after them. */
   readonly #pending = new Map<string, Promise<unknown>>();
 
@@ -593,7 +605,10 @@ export class ChatService {
 
   /** Waits until every turn recorded so far is stored (tests, shutdown). */
   async settled(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending.values()]);
+    this.#flushObservations();
+    while (this.#pending.size > 0 || this.#observations.size > 0) {
+      await Promise.all([...this.#pending.values(), ...this.#observations]);
+    }
   }
 
   /** A non-streaming completion: the OpenAI `chat.completion` object as JSON text. */
@@ -710,44 +725,78 @@ export class ChatService {
    */
   #observe(question: string, caller: Caller, verdict: Evaluation | null): void {
     if (question.length === 0) return;
+    if (
+      this.#runtime.system.host(PREDICTIVE_ACTOR) === undefined &&
+      this.#runtime.system.host(WORKSPACE_ACTOR) === undefined
+    ) {
+      return;
+    }
+    this.#observing.push({ question, caller, verdict });
+    if (this.#observeTimer !== undefined) return;
+    const flush = (): void => {
+      this.#observeTimer = undefined;
+      this.#flushObservations();
+    };
+    // Real time, not the runtime clock: the window batches work, it is not part of the model.
+    // Unref'd: close() and settled() flush what is waiting.
+    this.#observeTimer =
+      this.#o.observeWindowMs > 0
+        ? setTimeout(flush, this.#o.observeWindowMs).unref()
+        : setImmediate(flush).unref();
+  }
+
+  /** Sends the window's questions to the predictive actor together, then each to the workspace. */
+  #flushObservations(): void {
+    if (this.#observeTimer !== undefined) {
+      clearTimeout(this.#observeTimer as NodeJS.Timeout);
+      clearImmediate(this.#observeTimer as NodeJS.Immediate);
+      this.#observeTimer = undefined;
+    }
+    const items = this.#observing;
+    if (items.length === 0) return;
+    this.#observing = [];
     const hasPredictive = this.#runtime.system.host(PREDICTIVE_ACTOR) !== undefined;
     const hasWorkspace = this.#runtime.system.host(WORKSPACE_ACTOR) !== undefined;
-    if (!hasPredictive && !hasWorkspace) return;
-    void (async () => {
-      await nextTurn();
-      let surprise: number | undefined;
-      if (hasPredictive) {
-        const r = (await this.#runtime.actor(PREDICTIVE_ACTOR).ask(
-          {
-            type: 'score',
-            input: {
-              text: question,
-              ...(caller.entityId === null ? {} : { entity: caller.entityId }),
-              learn: true,
+    for (const { question, caller, verdict } of items) {
+      // The asks leave in one synchronous loop, so they land in one turn of the predictive actor.
+      const scored = hasPredictive
+        ? this.#runtime.actor(PREDICTIVE_ACTOR).ask(
+            {
+              type: 'score',
+              input: {
+                text: question,
+                ...(caller.entityId === null ? {} : { entity: caller.entityId }),
+                learn: true,
+              },
             },
-          },
-          { deadlineMs: 5000, priority: 'low' },
-        )) as { surprise?: { score?: number } } | null;
-        surprise = r?.surprise?.score;
-      }
-      if (hasWorkspace) {
-        this.#runtime.actor(WORKSPACE_ACTOR).tell(
-          {
-            type: 'post',
-            candidate: workspaceCandidate(
-              question,
-              caller.entityId,
-              surprise,
-              verdict,
-              this.#runtime.clock.now(),
-            ),
-          },
-          { priority: 'low' },
-        );
-      }
-    })().catch((err: unknown) => {
-      this.#runtime.log.debug('turn not observed', { err });
-    });
+            { deadlineMs: 5000, priority: 'low' },
+          )
+        : Promise.resolve(null);
+      const done = (scored as Promise<{ surprise?: { score?: number } } | null>)
+        .then((r) => {
+          if (!hasWorkspace) return;
+          this.#runtime.actor(WORKSPACE_ACTOR).tell(
+            {
+              type: 'post',
+              candidate: workspaceCandidate(
+                question,
+                caller.entityId,
+                r?.surprise?.score,
+                verdict,
+                this.#runtime.clock.now(),
+              ),
+            },
+            { priority: 'low' },
+          );
+        })
+        .catch((err: unknown) => {
+          this.#runtime.log.debug('turn not observed', { err });
+        })
+        .finally(() => {
+          this.#observations.delete(done);
+        });
+      this.#observations.add(done);
+    }
   }
 
   /**
