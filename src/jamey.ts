@@ -126,6 +126,7 @@ export type StoreTuning = Pick<
 const STORE_TUNING_KEYS: readonly string[] = [
   'maxBatch',
   'checkpointEveryWrites',
+  'commitIntervalMs',
   'maintenanceIntervalMs',
   'vacuumPages',
   'busyTimeoutMs',

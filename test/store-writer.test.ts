@@ -249,3 +249,22 @@ test('a writer thread that dies fails its writes with a code and is replaced', a
   assert.equal(q.get(after1.id)?.content, after1.content);
   await system.close();
 });
+
+test('on the writer thread, writes sent one per turn of the event loop share commits under load', async () => {
+  const file = join(tmp.dir, 'thread-linger.db');
+  const { store, system } = await startStore(file, { commitIntervalMs: 20 }, 'writer thread');
+  const rows = Array.from({ length: 200 }, () => memoryArgs());
+  const acks: Array<Promise<unknown>> = [];
+  for (const r of rows) {
+    acks.push(store.write('memory.insert', r));
+    // A write a millisecond, each in a turn of its own, as requests' writes arrive: committed one
+    // by one, each would be a transaction of its own (a commit takes less than a millisecond).
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(acks);
+  assert.equal(store.stats.writes, 200);
+  assert.ok(store.stats.batches < 60, `200 writes, one a millisecond, in ${store.stats.batches} commits`);
+  const q = new MemoryQueries(store.reader);
+  for (const r of rows) assert.equal(q.get(r.id)?.content, r.content, 'acknowledged means committed');
+  await system.close();
+});

@@ -97,6 +97,11 @@ export interface StoreOptions {
   checkpointer?: (file: string) => Promise<unknown>;
   /** @default 1000 */
   checkpointEveryWrites?: number;
+  /**
+   * Writer thread only: under load, the least time between the starts of two commits (ms); the
+   * writes that arrive meanwhile join the next one. At rest a write commits at once. @default 4
+   */
+  commitIntervalMs?: number;
   /** Past this WAL size the writer checkpoints itself (a checkpointer that cannot keep up). @default 67108864 */
   maxWalBytes?: number;
   /** Pages freed per incremental vacuum step. @default 2000 */
@@ -178,6 +183,9 @@ export function storeActorSpec(
   return {
     name: STORE_ACTOR,
     maxBatch: options.maxBatch ?? 256,
+    // On the writer thread, batches queue for group commit (see threadedWriter) while the thread
+    // commits earlier ones; on the event loop, one at a time.
+    ...(options.thread === undefined ? {} : { concurrency: 64 }),
     mailbox: { capacity: options.mailboxCapacity ?? 10_000 },
     start: (ctx) =>
       options.thread === undefined
@@ -346,6 +354,9 @@ async function threadedWriter(
     const p = pending.get(r.id);
     if (p === undefined) return;
     pending.delete(r.id);
+    // The thread keeps the process alive only while it has work of ours: a store left open does not
+    // hold the process, and a write under way is not cut short by its exit.
+    if (pending.size === 0) worker.unref();
     if (r.ok) p.resolve(r.value);
     else p.reject(fromErrorData(r.error));
   });
@@ -359,10 +370,12 @@ async function threadedWriter(
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      if (pending.size === 1) worker.ref();
       try {
         worker.postMessage({ ...request, id });
       } catch (err) {
         pending.delete(id);
+        if (pending.size === 0) worker.unref();
         reject(
           new JameyError('JAMEY_ERR_INTERNAL', `cannot hand the ${request.type} to the store writer thread`, {
             cause: err,
@@ -383,6 +396,81 @@ async function threadedWriter(
     if (dead !== undefined) throw new Error(dead.message, { cause: dead });
   };
 
+  // Group commit across the actor's batches: the actor hands over each batch at once (it runs
+  // several batches concurrently), and they queue here. One command is with the thread at a time;
+  // consecutive writes leave together as one transaction, and under load at most one every
+  // `commitIntervalMs`, so that many small commits do not each rewrite the same pages (B-tree
+  // interiors, FTS5 segments) into the WAL. At rest a write leaves at once.
+  type Queued =
+    | { kind: 'writes'; ops: WriteOp[]; resolve: (r: WritesReply) => void; reject: (e: unknown) => void }
+    | { kind: 'other'; command: WriterCommand; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+  const queue: Queued[] = [];
+  const interval = options.commitIntervalMs ?? 4;
+  const maxBatch = options.maxBatch ?? 256;
+  let busy = false;
+  let lastWrites = Number.NEGATIVE_INFINITY;
+  let linger: NodeJS.Timeout | undefined;
+  const pump = (): void => {
+    if (busy || linger !== undefined || queue.length === 0) return;
+    const head = queue[0] as Queued;
+    if (head.kind === 'other') {
+      queue.shift();
+      busy = true;
+      call(head.command)
+        .then(head.resolve, head.reject)
+        .finally(() => {
+          busy = false;
+          pump();
+        });
+      return;
+    }
+    const wait = lastWrites + interval - performance.now();
+    if (wait > 0) {
+      // Ref'd: a process whose last work is this write must not exit before it commits.
+      linger = setTimeout(() => {
+        linger = undefined;
+        pump();
+      }, wait);
+      return;
+    }
+    // Up to maxBatch writes per transaction (always at least one batch of the actor's).
+    const groups: Array<Extract<Queued, { kind: 'writes' }>> = [];
+    let size = 0;
+    while (queue.length > 0 && (queue[0] as Queued).kind === 'writes') {
+      const next = queue[0] as Extract<Queued, { kind: 'writes' }>;
+      if (groups.length > 0 && size + next.ops.length > maxBatch) break;
+      groups.push(queue.shift() as Extract<Queued, { kind: 'writes' }>);
+      size += next.ops.length;
+    }
+    const ops = groups.length === 1 ? (groups[0] as { ops: WriteOp[] }).ops : groups.flatMap((g) => g.ops);
+    busy = true;
+    lastWrites = performance.now();
+    call<WritesReply>({ type: 'writes', ops, ts: now() })
+      .then(
+        (reply) => {
+          recordBatch(stats, ops.length, reply.failed, reply.seconds);
+          let offset = 0;
+          for (const g of groups) {
+            const results = reply.results.slice(offset, offset + g.ops.length);
+            offset += g.ops.length;
+            g.resolve({ results, failed: results.filter((r) => !r.ok).length, seconds: reply.seconds });
+          }
+        },
+        (err: unknown) => {
+          for (const g of groups) g.reject(err);
+        },
+      )
+      .finally(() => {
+        busy = false;
+        pump();
+      });
+  };
+  const enqueue = <T>(item: Omit<Extract<Queued, { kind: 'other' }>, 'resolve' | 'reject'>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ ...item, resolve: resolve as (v: unknown) => void, reject });
+      pump();
+    });
+
   const runWrites = async (
     messages: readonly StoreMessage[],
     from: number,
@@ -396,7 +484,10 @@ async function threadedWriter(
     }
     let reply: WritesReply;
     try {
-      reply = await call<WritesReply>({ type: 'writes', ops, ts: now() });
+      reply = await new Promise<WritesReply>((resolve, reject) => {
+        queue.push({ kind: 'writes', ops, resolve, reject });
+        pump();
+      });
     } catch (err) {
       // The thread died (the actor crashes below and is restarted) or the arguments could not be
       // sent: none of these writes is acknowledged.
@@ -408,7 +499,6 @@ async function threadedWriter(
     reply.results.forEach((r, n) => {
       results[from + n] = r.ok ? r : { ok: false, error: fromErrorData(r.error) };
     });
-    recordBatch(stats, to - from, reply.failed, reply.seconds);
   };
 
   return {
@@ -425,17 +515,23 @@ async function threadedWriter(
         }
         try {
           if (m.kind === 'maintain') {
-            const report = await call<MaintenanceReport>({
-              type: 'maintain',
-              tasks: m.tasks ?? MAINTENANCE_TASKS,
-              now: now(),
-              clockNow: (thread.clockNow ?? now)(),
+            const report = await enqueue<MaintenanceReport>({
+              kind: 'other',
+              command: {
+                type: 'maintain',
+                tasks: m.tasks ?? MAINTENANCE_TASKS,
+                now: now(),
+                clockNow: (thread.clockNow ?? now)(),
+              },
             });
             options.onMaintenance?.(report);
             results[i] = { ok: true, value: report };
           } else {
             checkBackupFile(m.file);
-            results[i] = { ok: true, value: await call({ type: 'restore', file: m.file }) };
+            results[i] = {
+              ok: true,
+              value: await enqueue({ kind: 'other', command: { type: 'restore', file: m.file } }),
+            };
           }
         } catch (err) {
           crashIfDead();
@@ -450,6 +546,13 @@ async function threadedWriter(
     },
     async stop() {
       cancelMaintenance();
+      if (linger !== undefined) clearTimeout(linger);
+      // Writes still waiting for their commit are not acknowledged.
+      const stopped = new JameyError(
+        'JAMEY_ERR_SHUTTING_DOWN',
+        'the store stopped before this write committed',
+      );
+      for (const item of queue.splice(0)) item.reject(stopped);
       onStop?.();
       try {
         await call({ type: 'close' });
