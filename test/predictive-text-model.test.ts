@@ -68,6 +68,39 @@ describe('text model', () => {
     assert.equal(r.chars, bytes.length);
   });
 
+  it('score() on a frozen snapshot predicts exactly as the learning loop does', () => {
+    // score() has a loop of its own; the learning path (scoreAndLearn, the coder) runs another.
+    const m = new TextModel({ sizeBytes: 1024 * 1024 });
+    m.learn(prose.slice(0, 12_000));
+    const frozen = new TextModel(m.snapshot(), { readOnly: true });
+    const messages = prose
+      .slice(12_000)
+      .split('\n\n')
+      .filter((t) => t.length > 0);
+    messages.push('', 'x', 'naïve café — 日本語 😀', prose.slice(0, 2000), prose.slice(15_000));
+    assert.ok(messages.length > 30);
+    const encoder = new TextEncoder();
+    const identity = { code: (_p: number, bit: number): number => bit };
+    for (const text of messages) {
+      const bytes = encoder.encode(text);
+      const per = new Float64Array(bytes.length);
+      const scored = frozen.score(bytes, per);
+      // The learning loop with learning off, bit for bit the same sum.
+      assert.deepEqual(frozen.codeBits(bytes.slice(), false, identity), scored);
+      // The learning loop with learning on, on a copy of the same state: its first byte is
+      // predicted before anything of the message is learned, so it costs exactly what score() says.
+      if (bytes.length > 0) {
+        const adaptive = new Float64Array(bytes.length);
+        m.clone().scoreAndLearn(bytes, adaptive);
+        assert.equal(adaptive[0], per[0]);
+      }
+    }
+    // Learned text (the first 12 000 chars) is far less surprising than new text.
+    const seen = frozen.score(prose.slice(0, 2000));
+    const unseen = frozen.score(prose.slice(15_000, 17_000));
+    assert.ok(seen.bpc < unseen.bpc / 2, `${seen.bpc} vs ${unseen.bpc}`);
+  });
+
   it('English prose: fewer bits than gzip -9 on the same text', () => {
     const m = new TextModel({ sizeBytes: 4 * 1024 * 1024 });
     const r = m.scoreAndLearn(prose);

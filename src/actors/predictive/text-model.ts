@@ -20,7 +20,10 @@
  * start so that their cache misses overlap. A nibble's second-half bucket lies in the same 4 KiB
  * page as its first, which halves the TLB misses on large tables. About 1 MB/s of `scoreAndLearn`
  * on one core at 32 MiB (docs/predictive.md has the measurements): what remains is the per-context
- * arithmetic of every bit and the cache misses of the table.
+ * arithmetic of every bit and the cache misses of the table. Scoring without learning (`score`,
+ * what the pool worker runs) has a loop of its own, with nothing of learning in it and all twelve
+ * buckets of a byte resolved into locals at its start: about 2.3 MB/s at 32 MiB. Its predictions
+ * are the learning loop's, bit for bit (test/predictive-text-model.test.ts compares them).
  *
  * Symbols are UTF-8 bytes, eight binary decisions each. A "char" in the figures this module
  * reports is one UTF-8 byte: bits per char = bits per byte (identical for ASCII prose).
@@ -348,7 +351,236 @@ export class TextModel {
   }
 
   private run(bytes: Uint8Array, learn: boolean, perSymbol: Float64Array | undefined): TextScore {
-    return this.process(bytes, learn, perSymbol, undefined);
+    return learn ? this.process(bytes, true, perSymbol, undefined) : this.frozen(bytes, perSymbol);
+  }
+
+  /**
+   * Scoring without learning (`score`, `symbolBits`): the same predictions, bit for bit, as
+   * `process` (the test suite compares the two on many messages), in a loop of its own with
+   * nothing of learning in it. With the byte known, its twelve buckets are resolved at the byte's
+   * start (their loads overlap) into locals, and the order 2 APM's entries of the byte's eight
+   * partial bytes are touched there too, since its table is too large for the cache.
+   */
+  private frozen(bytes: Uint8Array, perSymbol: Float64Array | undefined): TextScore {
+    const t = this.table;
+    const w = this.weights;
+    const sm = this.matchSm;
+    const apm1 = this.apm1;
+    const apm2 = this.apm2;
+    const hist = this.history;
+    const mtab = this.matchTable;
+    const histMask = this.histMask;
+    const histSize = this.histSize;
+    const matchMask = this.matchMask;
+    const apmHashMask = this.apmHashMask;
+    const shift = this.bucketShift;
+    const empty = this.emptyBucket;
+    const length = bytes.length;
+    const histPos = this.header[H_HIST_POS]! >>> 0;
+    let c4 = 0;
+    let c8 = 0;
+    let word0 = 0;
+    let matchHash = 0;
+    let matchPtr = 0;
+    let matchLen = 0;
+    let matchByte = 0;
+    let bits = 0;
+    let last = 0;
+    let touched = 0;
+    for (let i = 0; i < length; i++) {
+      const known = bytes[i]!;
+      const h0 = Math.imul((c4 & 0xff) ^ 0x1000000, 0x2545f491);
+      const h1 = Math.imul((c4 & 0xffff) ^ 0x2000000, 0x9e3779b1);
+      const h2 = Math.imul((c4 & 0xffffff) ^ 0x3000000, 0x2545f491) + 0x3c6ef372;
+      const h3 = Math.imul(c4 ^ 0x7f4a7c15, 0x9e3779b1) + 0x61c88647;
+      const h4 = Math.imul(c4 ^ Math.imul((c8 & 0xffff) + 0x5bd1e995, 0x27d4eb2f), 0x165667b1) + 0x5a827999;
+      const h5 = Math.imul(word0 ^ 0x4f1bbcdc, 0x68e31da5) + 0xca62c1d6;
+      const a2row = ((Math.imul((c4 & 0xffff) + 1, 0x9e3779b1) >>> 16) & apmHashMask) * 256;
+      const mix1 = Math.imul(16 | (known >> 4), MIX0);
+      // The buckets of both nibbles: the first in its two candidates of the hash's bucket pair,
+      // the second in the same 4 KiB page; a missing context reads the empty bucket. All twelve
+      // first candidates are loaded before any is compared, so that their cache misses overlap
+      // (written out: V8 would not inline a helper into this function).
+      const fa0 = finalize((h0 + MIX0) | 0);
+      const fb0 = finalize((h0 + mix1) | 0);
+      const fa1 = finalize((h1 + MIX0) | 0);
+      const fb1 = finalize((h1 + mix1) | 0);
+      const fa2 = finalize((h2 + MIX0) | 0);
+      const fb2 = finalize((h2 + mix1) | 0);
+      const fa3 = finalize((h3 + MIX0) | 0);
+      const fb3 = finalize((h3 + mix1) | 0);
+      const fa4 = finalize((h4 + MIX0) | 0);
+      const fb4 = finalize((h4 + mix1) | 0);
+      const fa5 = finalize((h5 + MIX0) | 0);
+      const fb5 = finalize((h5 + mix1) | 0);
+      const pa0 = (fa0 >>> shift) << 4;
+      const pb0 = (pa0 & PAGE_MASK) | ((fb0 >>> 25) << 4);
+      const pa1 = (fa1 >>> shift) << 4;
+      const pb1 = (pa1 & PAGE_MASK) | ((fb1 >>> 25) << 4);
+      const pa2 = (fa2 >>> shift) << 4;
+      const pb2 = (pa2 & PAGE_MASK) | ((fb2 >>> 25) << 4);
+      const pa3 = (fa3 >>> shift) << 4;
+      const pb3 = (pa3 & PAGE_MASK) | ((fb3 >>> 25) << 4);
+      const pa4 = (fa4 >>> shift) << 4;
+      const pb4 = (pa4 & PAGE_MASK) | ((fb4 >>> 25) << 4);
+      const pa5 = (fa5 >>> shift) << 4;
+      const pb5 = (pa5 & PAGE_MASK) | ((fb5 >>> 25) << 4);
+      const ta0 = t[pa0]!;
+      const tb0 = t[pb0]!;
+      const ta1 = t[pa1]!;
+      const tb1 = t[pb1]!;
+      const ta2 = t[pa2]!;
+      const tb2 = t[pb2]!;
+      const ta3 = t[pa3]!;
+      const tb3 = t[pb3]!;
+      const ta4 = t[pa4]!;
+      const tb4 = t[pb4]!;
+      const ta5 = t[pa5]!;
+      const tb5 = t[pb5]!;
+      const ca0 = (fa0 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fa0 & 0xffff;
+      const ba0 = ta0 === ca0 ? pa0 : t[pa0 ^ 16] === ca0 ? pa0 ^ 16 : empty;
+      const cb0 = (fb0 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fb0 & 0xffff;
+      const bb0 = tb0 === cb0 ? pb0 : t[pb0 ^ 16] === cb0 ? pb0 ^ 16 : empty;
+      const ca1 = (fa1 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fa1 & 0xffff;
+      const ba1 = ta1 === ca1 ? pa1 : t[pa1 ^ 16] === ca1 ? pa1 ^ 16 : empty;
+      const cb1 = (fb1 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fb1 & 0xffff;
+      const bb1 = tb1 === cb1 ? pb1 : t[pb1 ^ 16] === cb1 ? pb1 ^ 16 : empty;
+      const ca2 = (fa2 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fa2 & 0xffff;
+      const ba2 = ta2 === ca2 ? pa2 : t[pa2 ^ 16] === ca2 ? pa2 ^ 16 : empty;
+      const cb2 = (fb2 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fb2 & 0xffff;
+      const bb2 = tb2 === cb2 ? pb2 : t[pb2 ^ 16] === cb2 ? pb2 ^ 16 : empty;
+      const ca3 = (fa3 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fa3 & 0xffff;
+      const ba3 = ta3 === ca3 ? pa3 : t[pa3 ^ 16] === ca3 ? pa3 ^ 16 : empty;
+      const cb3 = (fb3 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fb3 & 0xffff;
+      const bb3 = tb3 === cb3 ? pb3 : t[pb3 ^ 16] === cb3 ? pb3 ^ 16 : empty;
+      const ca4 = (fa4 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fa4 & 0xffff;
+      const ba4 = ta4 === ca4 ? pa4 : t[pa4 ^ 16] === ca4 ? pa4 ^ 16 : empty;
+      const cb4 = (fb4 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fb4 & 0xffff;
+      const bb4 = tb4 === cb4 ? pb4 : t[pb4 ^ 16] === cb4 ? pb4 ^ 16 : empty;
+      const ca5 = (fa5 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fa5 & 0xffff;
+      const ba5 = ta5 === ca5 ? pa5 : t[pa5 ^ 16] === ca5 ? pa5 ^ 16 : empty;
+      const cb5 = (fb5 & 0xffff) === SLOT_INIT ? SLOT_INIT + 1 : fb5 & 0xffff;
+      const bb5 = tb5 === cb5 ? pb5 : t[pb5 ^ 16] === cb5 ? pb5 ^ 16 : empty;
+      {
+        const r = a2row * APM_STEPS;
+        const k = known | 256;
+        touched =
+          (touched +
+            apm2[r + APM_STEPS]! +
+            apm2[r + (k >>> 7) * APM_STEPS]! +
+            apm2[r + (k >>> 6) * APM_STEPS]! +
+            apm2[r + (k >>> 5) * APM_STEPS]! +
+            apm2[r + (k >>> 4) * APM_STEPS]! +
+            apm2[r + (k >>> 3) * APM_STEPS]! +
+            apm2[r + (k >>> 2) * APM_STEPS]! +
+            apm2[r + (k >>> 1) * APM_STEPS]!) |
+          0;
+      }
+      let c0 = 1;
+      for (let half = 0; half < 2; half++) {
+        const b0 = half === 0 ? ba0 : bb0;
+        const b1 = half === 0 ? ba1 : bb1;
+        const b2 = half === 0 ? ba2 : bb2;
+        const b3 = half === 0 ? ba3 : bb3;
+        const b4 = half === 0 ? ba4 : bb4;
+        const b5 = half === 0 ? ba5 : bb5;
+        let nib = 1;
+        for (let k = 0; k < 4; k++) {
+          const s0 = t[b0 + nib]!;
+          const s1 = t[b1 + nib]!;
+          const s2 = t[b2 + nib]!;
+          const s3 = t[b3 + nib]!;
+          const s4 = t[b4 + nib]!;
+          const s5 = t[b5 + nib]!;
+          const seen =
+            ((((s1 & 15) + 15) & 16) +
+              (((s2 & 15) + 15) & 16) +
+              (((s3 & 15) + 15) & 16) +
+              (((s4 & 15) + 15) & 16)) >>
+            4;
+          const at = half * 4 + k;
+          let xm = 0;
+          let mset = 0;
+          if (matchLen > 0) {
+            const e = (matchByte | 256) >>> (7 - at);
+            if (e >>> 1 === c0) {
+              xm = STRETCH[sm[Math.min(matchLen, MATCH_CAP) * 2 + (e & 1)]! >>> 14]!;
+              mset = 1;
+            } else {
+              matchLen = 0;
+            }
+          }
+          const wb = (((seen << 1) + mset) * 256 + c0) * N_IN;
+          const dot =
+            STRETCH[s0 >>> 4]! * w[wb]! +
+            STRETCH[s1 >>> 4]! * w[wb + 1]! +
+            STRETCH[s2 >>> 4]! * w[wb + 2]! +
+            STRETCH[s3 >>> 4]! * w[wb + 3]! +
+            STRETCH[s4 >>> 4]! * w[wb + 4]! +
+            STRETCH[s5 >>> 4]! * w[wb + 5]! +
+            xm * w[wb + 6]! +
+            256 * w[wb + 7]!;
+          let d = (dot / 65536) | 0;
+          if (d > 2047) d = 2047;
+          else if (d < -2047) d = -2047;
+          const v = (d + 2048) * (APM_STEPS - 1);
+          const lo = v >> 12;
+          const wt = v & 4095;
+          const k1 = c0 * APM_STEPS + lo;
+          const k2 = (a2row + c0) * APM_STEPS + lo;
+          let p =
+            (SQUASH[d + 2047]! +
+              ((apm1[k1]! * (4096 - wt) + apm1[k1 + 1]! * wt) >> 16) +
+              2 * ((apm2[k2]! * (4096 - wt) + apm2[k2 + 1]! * wt) >> 16) +
+              2) >>
+            2;
+          if (p < 1) p = 1;
+          else if (p > 4095) p = 4095;
+          const y = (known >> (7 - at)) & 1;
+          bits += COST_BITS[y === 1 ? p : 4096 - p]!;
+          c0 = (c0 << 1) | y;
+          nib = (nib << 1) | y;
+        }
+      }
+
+      const c = known;
+      c8 = ((c8 << 8) | (c4 >>> 24)) >>> 0;
+      c4 = ((c4 << 8) | c) >>> 0;
+      const lc = c >= 65 && c <= 90 ? c + 32 : c;
+      if ((lc >= 97 && lc <= 122) || lc >= 128) {
+        word0 = Math.imul(word0 ^ lc, 0x01000193) + 1;
+      } else word0 = 0;
+
+      // Match model, as in `process` (the history and its index are only read).
+      const at = i + 1;
+      matchHash = (Math.imul(matchHash, 7976) + c + 1) & matchMask;
+      if (matchLen > 0) {
+        matchLen++;
+        matchPtr = (matchPtr + 1) >>> 0;
+      }
+      if (matchLen === 0 && at >= 4) {
+        const ptr = mtab[matchHash]! >>> 0;
+        const dist = (histPos - ptr) >>> 0;
+        if (dist > 0 && dist < histSize) {
+          let len = 0;
+          const limit = Math.min(MATCH_MAX_VERIFY, at, histSize - dist);
+          while (len < limit && hist[(ptr - len - 1) & histMask] === bytes[at - len - 1]) len++;
+          matchLen = len;
+          matchPtr = ptr;
+        }
+      }
+      if (matchLen > 0) {
+        const dist = (histPos - matchPtr) >>> 0;
+        if (dist === 0 || dist >= histSize) matchLen = 0;
+        else matchByte = hist[matchPtr & histMask]!;
+      }
+      if (perSymbol !== undefined) {
+        perSymbol[i] = bits - last;
+        last = bits;
+      }
+    }
+    this.sink[0] = touched;
+    return { bits, chars: length, bpc: length === 0 ? 0 : bits / length };
   }
 
   /**
