@@ -49,7 +49,7 @@ test("an entity's row list gives the same search as a full scan with the entity 
     const rows = index.rowsOf(entity);
     assert.ok(rows.length > 300);
     const listed = searchIndex(
-      index.shared,
+      index.views,
       query,
       full,
       filter,
@@ -58,7 +58,7 @@ test("an entity's row list gives the same search as a full scan with the entity 
       10,
     );
     const scanned = searchIndex(
-      index.shared,
+      index.views,
       query,
       full,
       filter,

@@ -31,17 +31,19 @@ import { JameyError } from '../../runtime/errors.js';
 import { randomId } from '../../runtime/ids.js';
 import type { TaskPool } from '../../runtime/pool.js';
 import type { Store } from '../store/store.js';
+import { CandidateSlot, MAX_PARTS, type SlotShape } from './candidate-slot.js';
 import { lexicallyCompatible } from './dedup.js';
 import type { EmbeddingProvider } from './embedding/provider.js';
 import { loadWordVectors } from './embedding/word-vectors.js';
+import { DEFAULT_RANK_WEIGHTS, ftsQuery, type RankWeights, RRF_K, weightedScore } from './rank.js';
+import type { CandidatesTask } from './recall-task.js';
 import {
-  DEFAULT_RANK_WEIGHTS,
-  ftsQuery,
-  type RankWeights,
-  reciprocalRankFusion,
-  weightedScore,
-} from './rank.js';
-import { type InsertArgs, MemoryQueries, withoutEmbedding } from './repository.js';
+  type HitRow,
+  hitsBySeqsSql,
+  type InsertArgs,
+  MemoryQueries,
+  withoutEmbedding,
+} from './repository.js';
 import {
   isLayer,
   LAYERS,
@@ -54,11 +56,11 @@ import {
 } from './types.js';
 import {
   ANY_ENTITY,
-  type IndexBuffers,
+  LAYER_CODE,
   layerMask,
+  PROJECTED_DIMS,
   type ScanFilter,
-  type ScanResult,
-  searchIndex,
+  searchInto,
   VectorIndex,
 } from './vector-index.js';
 
@@ -178,8 +180,7 @@ export type MemoryMessage =
 export const MEMORY_ACTOR = 'memory';
 export const CONSOLIDATION_ACTOR = 'memory-consolidation';
 
-const SCAN_TASK = fileURLToPath(new URL('./vector-scan-task.js', import.meta.url));
-const FTS_TASK = fileURLToPath(new URL('./fts-task.js', import.meta.url));
+const RECALL_TASK = fileURLToPath(new URL('./recall-task.js', import.meta.url));
 
 interface Problem {
   path: string;
@@ -298,9 +299,8 @@ export interface MemoryDeps {
   onChange?: () => void;
 }
 
-function bestScore(results: ScanResult[], heads: number[], p: number): number {
-  return (results[p] as ScanResult).scores[heads[p] as number] as number;
-}
+/** Free candidate slots kept per memory system (more are made when more recalls are in flight). */
+const MAX_FREE_SLOTS = 64;
 
 /** The memory system's logic; the actor below owns one instance per incarnation. */
 export class MemorySystem {
@@ -312,12 +312,38 @@ export class MemorySystem {
   /** General-English frequency rank of a word (the word-vector asset is ordered by frequency). */
   private readonly frequencyRank = (word: string): number | undefined => loadWordVectors().rowOf(word);
   private evicting: Promise<unknown> = Promise.resolve();
+  private readonly shape: SlotShape;
+  private readonly freeSlots: CandidateSlot[] = [];
+  /**
+   * Scratch for the synchronous part of a recall after its candidates arrive (fusion, shortlist,
+   * hits): reused, so a recall leaves little garbage on the event loop.
+   */
+  private readonly fusedSeq: Float64Array;
+  private readonly fusedScore: Float64Array;
+  private readonly order: Int32Array;
+  private readonly hitScore: Float64Array;
+  private readonly hitAt: Int32Array;
+  private readonly heads = new Int32Array(MAX_PARTS);
+  private readonly params = new Map<number, unknown[]>();
 
   constructor(deps: MemoryDeps) {
     this.deps = deps;
     this.options = { ...DEFAULT_MEMORY_OPTIONS, ...deps.options };
     this.queries = new MemoryQueries(deps.store.reader);
     this.index = new VectorIndex(deps.embedder.dimensions);
+    this.shape = {
+      dims: PROJECTED_DIMS,
+      sourceDims: this.index.sourceDims,
+      parts: Math.max(1, Math.min(MAX_PARTS, deps.pool?.options.maxThreads ?? 1)),
+      k: Math.max(5, this.options.candidates),
+      textLimit: this.options.candidates,
+    };
+    const fused = this.shape.k + this.shape.textLimit;
+    this.fusedSeq = new Float64Array(fused);
+    this.fusedScore = new Float64Array(fused);
+    this.order = new Int32Array(fused);
+    this.hitScore = new Float64Array(fused);
+    this.hitAt = new Int32Array(fused);
   }
 
   /** Loads the vector index from the database, yielding to the event loop between chunks. */
@@ -497,114 +523,151 @@ export class MemorySystem {
   }
 
   /**
-   * Two-stage vector search on the shared index (vector-index.ts). A search for one entity visits
-   * only that entity's rows. Up to `poolScanThreshold` visited rows it runs here; past that, in the
-   * worker pool (split in `scanPartitionRows` parts across its threads), so the event loop never
-   * waits on a long scan. Similarities are
-   * the int8 re-scored cosines.
+   * A recall's candidates, into a slot (candidate-slot.ts): the vector search (two stages on the
+   * shared index, vector-index.ts; a search for one entity visits only that entity's rows) and the
+   * full-text query when `text` is given. Up to `poolScanThreshold` visited rows the scan runs here;
+   * past that in the pool, split in `scanPartitionRows` parts across its threads. The full-text
+   * query runs in the pool past `ftsPoolThreshold` rows. What goes to the pool goes as one task per
+   * partition, the full-text query riding with the first, so a recall for one entity keeps at most
+   * one thread busy. The caller reads the slot and gives it back with `release`.
    */
+  private async gather(
+    embedding: Float32Array,
+    filter: ScanFilter,
+    k: number,
+    text: { match: string; entityId: string | null; now: number } | null,
+  ): Promise<CandidateSlot> {
+    const slot = this.freeSlots.pop() ?? new CandidateSlot(this.shape);
+    slot.counts.fill(0);
+    slot.parts = 1;
+    const index = this.index;
+    const o = this.options;
+    const any = filter.entity === ANY_ENTITY;
+    const n =
+      index.count === 0 || embedding.length !== index.sourceDims
+        ? 0
+        : any
+          ? index.count
+          : index.listLength(filter.entity);
+    const list = any ? null : index.listOf(filter.entity);
+    const coarseK = Math.max(k, o.rerank);
+    if (n > 0) {
+      index.projectInto(embedding, slot.query, 0);
+      slot.query.set(embedding, PROJECTED_DIMS);
+    }
+    const pool = this.deps.pool;
+    const scanInPool = pool !== undefined && n > o.poolScanThreshold;
+    const textInPool = pool !== undefined && text !== null && index.count > o.ftsPoolThreshold;
+    let pending: Promise<unknown> | undefined;
+    if (scanInPool || textInPool) {
+      const task: CandidatesTask = {
+        slot: slot.buffer,
+        slotId: slot.id,
+        shape: this.shape,
+        index: scanInPool ? index.shared : null,
+        list,
+        start: 0,
+        end: n,
+        part: 0,
+        entity: filter.entity,
+        layerMask: filter.layerMask,
+        now: filter.now,
+        coarseK,
+        k,
+        file: textInPool ? this.deps.store.file : null,
+        match: text?.match ?? '',
+        entityId: text?.entityId ?? null,
+      };
+      const ref = { filename: RECALL_TASK, name: 'candidates', label: 'memory.recall' };
+      // Split only scans long enough to gain from it: every task also costs a round trip and a core.
+      const parts = scanInPool ? Math.min(this.shape.parts, Math.ceil(n / o.scanPartitionRows)) : 1;
+      if (parts <= 1) {
+        pending = (pool as TaskPool).run(ref, task);
+      } else {
+        slot.parts = parts;
+        const size = Math.ceil(n / parts);
+        const runs = new Array<Promise<unknown>>(parts);
+        for (let p = 0; p < parts; p++) {
+          runs[p] = (pool as TaskPool).run(ref, {
+            ...task,
+            start: p * size,
+            end: Math.min(n, (p + 1) * size),
+            part: p,
+            file: p === 0 ? task.file : null,
+          });
+        }
+        pending = Promise.all(runs);
+      }
+    }
+    // What stays here runs while the pool works. A slot whose tasks failed is not given back (a
+    // partition may still be writing to it).
+    if (n > 0 && !scanInPool) {
+      slot.counts[0] = searchInto(
+        index.views,
+        slot.query,
+        0,
+        slot.query,
+        PROJECTED_DIMS,
+        filter,
+        { list, start: 0, end: n },
+        coarseK,
+        k,
+        slot.rows,
+        slot.scores,
+        0,
+      );
+    }
+    if (text !== null && !textInPool) {
+      const seqs = this.queries.fullTextFiltered(text.match, text.entityId, text.now, this.shape.textLimit);
+      for (let i = 0; i < seqs.length; i++) slot.text[i] = seqs[i] as number;
+      slot.textCount = seqs.length;
+    }
+    if (pending !== undefined) await pending;
+    return slot;
+  }
+
+  private release(slot: CandidateSlot): void {
+    if (this.freeSlots.length < MAX_FREE_SLOTS) this.freeSlots.push(slot);
+  }
+
+  /**
+   * The next best vector candidate across the slot's partitions (each sorted best first; ties go to
+   * the lower partition), as its position in the slot, or -1; advances `heads`.
+   */
+  private nextVector(slot: CandidateSlot): number {
+    const heads = this.heads;
+    const k = this.shape.k;
+    let best = -1;
+    let bestScore = 0;
+    for (let p = 0; p < slot.parts; p++) {
+      const h = heads[p] as number;
+      if (h >= slot.vectorCount(p)) continue;
+      const score = slot.scores[p * k + h] as number;
+      if (best < 0 || score > bestScore) {
+        best = p;
+        bestScore = score;
+      }
+    }
+    if (best < 0) return -1;
+    const at = best * k + (heads[best] as number);
+    heads[best] = (heads[best] as number) + 1;
+    return at;
+  }
+
+  /** Vector candidates with their int8 re-scored cosines, best first (the store path's search). */
   private async vectorCandidates(
     embedding: Float32Array,
     filter: ScanFilter,
     limit: number,
   ): Promise<Array<{ seq: number; similarity: number }>> {
-    const index = this.index;
-    const count = index.count;
-    if (count === 0) return [];
-    const rows = filter.entity === ANY_ENTITY ? { list: null, length: count } : index.rowsOf(filter.entity);
-    if (rows.length === 0) return [];
-    const query = index.project(embedding);
-    const coarseK = Math.max(limit, this.options.rerank);
-    const found = await this.search(index.shared, query, embedding, filter, rows, coarseK, limit);
-    const out = new Array<{ seq: number; similarity: number }>(found.rows.length);
-    for (let i = 0; i < out.length; i++)
-      out[i] = { seq: index.seqOfRow(found.rows[i] as number), similarity: found.scores[i] as number };
+    const k = Math.min(limit, this.shape.k);
+    const slot = await this.gather(embedding, filter, k, null);
+    this.heads.fill(0);
+    const out: Array<{ seq: number; similarity: number }> = [];
+    for (let at = this.nextVector(slot); at >= 0 && out.length < k; at = this.nextVector(slot))
+      out.push({ seq: this.index.seqOfRow(slot.rows[at] as number), similarity: slot.scores[at] as number });
+    this.release(slot);
     return out;
-  }
-
-  private async search(
-    buffers: IndexBuffers,
-    query: Float32Array,
-    fullQuery: Float32Array,
-    filter: ScanFilter,
-    rows: { list: SharedArrayBuffer | null; length: number },
-    coarseK: number,
-    k: number,
-  ): Promise<ScanResult> {
-    const pool = this.deps.pool;
-    const n = rows.length;
-    if (pool === undefined || n <= this.options.poolScanThreshold) {
-      return searchIndex(
-        buffers,
-        query,
-        fullQuery,
-        filter,
-        { list: rows.list, start: 0, end: n },
-        coarseK,
-        k,
-      );
-    }
-    // Split only scans long enough to gain from it: every task also costs a round trip and a core.
-    const parts = Math.max(
-      1,
-      Math.min(pool.options.maxThreads, Math.ceil(n / this.options.scanPartitionRows)),
-    );
-    const size = Math.ceil(n / parts);
-    const results = await Promise.all(
-      Array.from({ length: parts }, (_, p) =>
-        pool.run<ScanResult>(
-          { filename: SCAN_TASK, name: 'scan', label: 'memory.scan' },
-          {
-            buffers,
-            query,
-            fullQuery,
-            filter,
-            range: { list: rows.list, start: p * size, end: Math.min(n, (p + 1) * size) },
-            coarseK,
-            k,
-          },
-        ),
-      ),
-    );
-    // Merge the partitions' best-k lists (each sorted, best first).
-    const heads = new Array<number>(results.length).fill(0);
-    const out: ScanResult = { rows: [], scores: [] };
-    while (out.rows.length < k) {
-      let best = -1;
-      for (let p = 0; p < results.length; p++) {
-        const r = results[p] as ScanResult;
-        const h = heads[p] as number;
-        if (h < r.rows.length && (best < 0 || (r.scores[h] as number) > bestScore(results, heads, best)))
-          best = p;
-      }
-      if (best < 0) break;
-      const r = results[best] as ScanResult;
-      const h = heads[best] as number;
-      out.rows.push(r.rows[h] as number);
-      out.scores.push(r.scores[h] as number);
-      heads[best] = h + 1;
-    }
-    return out;
-  }
-
-  /**
-   * FTS5 candidates: on the main thread for small databases, in a worker with its own read-only
-   * connection for large ones (a BM25 query over long posting lists can take tens of milliseconds).
-   */
-  private async fullText(
-    match: string,
-    entityId: string | null,
-    now: number,
-    limit: number,
-  ): Promise<number[]> {
-    const pool = this.deps.pool;
-    if (pool === undefined || this.index.count <= this.options.ftsPoolThreshold) {
-      return this.queries.fullTextFiltered(match, entityId, now, limit);
-    }
-    return pool.run<number[]>(
-      { filename: FTS_TASK, name: 'fullText', label: 'memory.fts' },
-      { file: this.deps.store.file, match, entityId, now, limit },
-    );
   }
 
   async recall(raw: RecallInput): Promise<RecallHit[]> {
@@ -615,47 +678,118 @@ export class MemorySystem {
     const mask = layerMask(input.layers);
     const embedding = await this.embed(input.query);
     const match = ftsQuery(input.query, { frequencyRank: this.frequencyRank });
-    const [vector, text] = await Promise.all([
-      this.vectorCandidates(embedding, { entity, layerMask: mask, now }, this.options.candidates),
-      match.length === 0
-        ? Promise.resolve([])
-        : this.fullText(match, input.entityId ?? null, now, this.options.candidates),
-    ]);
-    const layers = new Set(input.layers ?? LAYERS);
-    const fused = reciprocalRankFusion(
-      [vector.map((v) => v.seq), text],
-      [this.options.rank.vector, this.options.rank.text],
+    const k = this.options.candidates;
+    const slot = await this.gather(
+      embedding,
+      { entity, layerMask: mask, now },
+      k,
+      match.length === 0 ? null : { match, entityId: input.entityId ?? null, now },
     );
+    // From here to the end nothing awaits: the scratch arrays are this recall's alone.
+    // Weighted reciprocal rank fusion (rank.ts), vector ranking first.
+    const fusedSeq = this.fusedSeq;
+    const fusedScore = this.fusedScore;
+    const w = this.options.rank;
+    let m = 0;
+    this.heads.fill(0);
+    for (let at = this.nextVector(slot); at >= 0 && m < k; at = this.nextVector(slot)) {
+      fusedSeq[m] = this.index.seqOfRow(slot.rows[at] as number);
+      fusedScore[m] = 0 + w.vector / (RRF_K + m + 1);
+      m++;
+    }
+    const vectors = m;
+    for (let i = 0; i < slot.textCount; i++) {
+      const seq = slot.text[i] as number;
+      const add = w.text / (RRF_K + i + 1);
+      let j = 0;
+      while (j < vectors && fusedSeq[j] !== seq) j++;
+      if (j < vectors) {
+        fusedScore[j] = (fusedScore[j] as number) + add;
+      } else {
+        fusedSeq[m] = seq;
+        fusedScore[m] = 0 + add;
+        m++;
+      }
+    }
+    this.release(slot);
     // The salience and recency priors move a score by at most (1 + wS)(1 + wR), so only the best
-    // fused candidates can reach the top `limit`: look those up, not all of them.
-    const shortlist = [...fused].sort((a, b) => b[1] - a[1]).slice(0, Math.max(20, limit * 4));
-    const hits: Array<RecallHit & { seq: number }> = [];
-    for (const [seq, rrf] of shortlist) {
-      const m = this.queries.hitBySeq(seq);
-      if (m === undefined) {
+    // fused candidates can reach the top `limit`: look those up, not all of them. Best first, ties
+    // in fusion order.
+    const cap = Math.max(20, limit * 4);
+    const order = this.order;
+    for (let i = 0; i < m; i++) {
+      const s = fusedScore[i] as number;
+      let j = i;
+      while (j > 0 && (fusedScore[order[j - 1] as number] as number) < s) {
+        order[j] = order[j - 1] as number;
+        j--;
+      }
+      order[j] = i;
+    }
+    const shortlist = Math.min(m, cap);
+    if (shortlist === 0) return [];
+    // One statement for the shortlist; its size rounded up to a multiple of 20, the rest NULL.
+    const size = Math.ceil(cap / 20) * 20;
+    let params = this.params.get(size);
+    if (params === undefined) {
+      params = new Array<unknown>(size);
+      this.params.set(size, params);
+    }
+    for (let i = 0; i < size; i++) params[i] = i < shortlist ? fusedSeq[order[i] as number] : null;
+    const rows = this.queries.hitsBySeqs(hitsBySeqsSql(size), params);
+    let hitMask = 0;
+    for (const l of input.layers ?? LAYERS) hitMask |= 1 << LAYER_CODE[l];
+    const hitScore = this.hitScore;
+    const hitAt = this.hitAt;
+    let hits = 0;
+    for (let i = 0; i < shortlist; i++) {
+      const f = order[i] as number;
+      const seq = fusedSeq[f] as number;
+      let r = 0;
+      while (r < rows.length && (rows[r] as HitRow).seq !== seq) r++;
+      const row = rows[r];
+      if (row === undefined) {
         this.index.remove(seq); // pruned behind our back: heal the index
         continue;
       }
-      if ((m.expiresAt !== null && m.expiresAt <= now) || !layers.has(m.layer)) continue;
-      hits.push({
-        seq,
-        id: m.id,
-        content: m.content,
-        layer: m.layer,
-        entityId: m.entityId,
-        score: weightedScore(rrf, m.salience, m.lastAccessedAt, now, this.options.rank),
-        salience: m.salience,
-        createdAt: m.createdAt,
-        lastAccessedAt: m.lastAccessedAt,
-      });
+      if (
+        (row.expires_at !== null && row.expires_at <= now) ||
+        ((hitMask >> LAYER_CODE[row.layer]) & 1) === 0
+      )
+        continue;
+      // Best first, ties in shortlist order.
+      const score = weightedScore(fusedScore[f] as number, row.salience, row.last_accessed_at, now, w);
+      let j = hits++;
+      while (j > 0 && (hitScore[j - 1] as number) < score) {
+        hitScore[j] = hitScore[j - 1] as number;
+        hitAt[j] = hitAt[j - 1] as number;
+        j--;
+      }
+      hitScore[j] = score;
+      hitAt[j] = r;
     }
-    hits.sort((a, b) => b.score - a.score);
-    const top = hits.slice(0, limit);
-    if (top.length > 0) {
+    const top = Math.min(hits, limit);
+    const out = new Array<RecallHit>(top);
+    const ids = new Array<string>(top);
+    for (let i = 0; i < top; i++) {
+      const row = rows[hitAt[i] as number] as HitRow;
+      ids[i] = row.id;
+      out[i] = {
+        id: row.id,
+        content: row.content,
+        layer: row.layer,
+        entityId: row.entity_id,
+        score: Math.round((hitScore[i] as number) * 1e6) / 1e6,
+        salience: row.salience,
+        createdAt: row.created_at,
+        lastAccessedAt: row.last_accessed_at,
+      };
+    }
+    if (top > 0) {
       // Rehearsal: recalled memories count an access. Not awaited: recall does not wait on a write.
-      this.deps.store.write('memory.touch', { ids: top.map((h) => h.id), at: now }).catch(() => undefined);
+      this.deps.store.write('memory.touch', { ids, at: now }).catch(() => undefined);
     }
-    return top.map(({ seq: _s, ...hit }) => ({ ...hit, score: Math.round(hit.score * 1e6) / 1e6 }));
+    return out;
   }
 
   get(id: string): Memory {

@@ -210,6 +210,28 @@ export const QUERIES = {
   maxSeq: 'SELECT max(seq) AS s FROM memories',
 } as const;
 
+/** What recall reads of a memory, as `hitsBySeqs` returns it. */
+export interface HitRow {
+  seq: number;
+  id: string;
+  layer: Layer;
+  entity_id: string | null;
+  content: string;
+  salience: number;
+  created_at: number;
+  last_accessed_at: number;
+  expires_at: number | null;
+}
+
+/**
+ * `hitBySeq` for up to `n` seqs in one statement (`seq IN (?, …)`, a primary-key lookup per
+ * value); places past the seqs asked for are bound to NULL, which matches nothing, so a few
+ * statement sizes serve every recall.
+ */
+export function hitsBySeqsSql(n: number): string {
+  return `SELECT seq, id, layer, entity_id, content, salience, created_at, last_accessed_at, expires_at FROM memories WHERE seq IN (${new Array<string>(n).fill('?').join(', ')})`;
+}
+
 /** Reads of the memory domain on the store's read-only connection. */
 export class MemoryQueries {
   constructor(private readonly reader: StoreReader) {}
@@ -320,6 +342,11 @@ export class MemoryQueries {
       lastAccessedAt: r.last_accessed_at,
       expiresAt: r.expires_at,
     };
+  }
+
+  /** The rows of the seqs in `params` (NULL-padded to a length `hitsBySeqsSql` was built for), unordered. */
+  hitsBySeqs(sql: string, params: unknown[]): HitRow[] {
+    return this.reader.statement(sql).all(params) as HitRow[];
   }
 
   seqOf(id: string): number | undefined {

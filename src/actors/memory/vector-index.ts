@@ -43,16 +43,67 @@ export function layerMask(layers: readonly Layer[] | undefined): number {
   return mask;
 }
 
-/** The shared buffers a scan reads; structured-clone friendly (SharedArrayBuffers are shared, not copied). */
+let nextBufferId = 1;
+
+/**
+ * The index's one shared buffer and its layout. Structured-clone friendly: a SharedArrayBuffer is
+ * shared, not copied, and `id` (unique in the process) lets a worker keep its views of a buffer it
+ * has seen instead of building them again for every task.
+ *
+ * Layout for capacity c (each region aligned for its element type): expiries (float64 × c),
+ * projections (float32 × c × dims), scales (float32 × c), entities (int32 × c), full vectors
+ * (int8 × c × sourceDims), layers (uint8 × c).
+ */
 export interface IndexBuffers {
+  id: number;
+  buffer: SharedArrayBuffer;
+  capacity: number;
   dims: number;
   sourceDims: number;
-  projections: SharedArrayBuffer;
-  full: SharedArrayBuffer;
-  scales: SharedArrayBuffer;
-  layers: SharedArrayBuffer;
-  entities: SharedArrayBuffer;
-  expires: SharedArrayBuffer;
+}
+
+/** Typed views of an index buffer. */
+export interface IndexViews {
+  id: number;
+  dims: number;
+  sourceDims: number;
+  expires: Float64Array;
+  proj: Float32Array;
+  scales: Float32Array;
+  entities: Int32Array;
+  full: Int8Array;
+  layers: Uint8Array;
+}
+
+function indexBytes(capacity: number, dims: number, sourceDims: number): number {
+  return capacity * (8 + dims * 4 + 4 + 4 + sourceDims + 1);
+}
+
+function allocateIndex(capacity: number, dims: number, sourceDims: number): IndexBuffers {
+  return {
+    id: nextBufferId++,
+    buffer: new SharedArrayBuffer(indexBytes(capacity, dims, sourceDims)),
+    capacity,
+    dims,
+    sourceDims,
+  };
+}
+
+export function indexViews(b: IndexBuffers): IndexViews {
+  const c = b.capacity;
+  let at = 0;
+  const expires = new Float64Array(b.buffer, at, c);
+  at += c * 8;
+  const proj = new Float32Array(b.buffer, at, c * b.dims);
+  at += c * b.dims * 4;
+  const scales = new Float32Array(b.buffer, at, c);
+  at += c * 4;
+  const entities = new Int32Array(b.buffer, at, c);
+  at += c * 4;
+  const full = new Int8Array(b.buffer, at, c * b.sourceDims);
+  at += c * b.sourceDims;
+  const layers = new Uint8Array(b.buffer, at, c);
+  return { id: b.id, dims: b.dims, sourceDims: b.sourceDims, expires, proj, scales, entities, full, layers };
 }
 
 export interface ScanFilter {
@@ -74,17 +125,68 @@ export interface ScanResult {
  * `[start, end)` of that list (an entity's rows, ascending; see `VectorIndex.rowsOf`).
  */
 export interface ScanRange {
-  list: SharedArrayBuffer | null;
+  list: Int32Array | null;
   start: number;
   end: number;
 }
 
+/** Scratch for the coarse stage, reused by every search on a thread (searches are synchronous). */
+let coarseScore = new Float64Array(256);
+let coarseRow = new Int32Array(256);
+
 /**
- * The search: coarse top-`coarseK` rows by projected inner product, then re-scored with the int8
- * full vectors against `fullQuery`; returns the best `k` by the re-scored cosine.
+ * The search, writing into `outRows`/`outScores` from `outAt`: coarse top-`coarseK` rows by
+ * projected inner product (`query`, `dims` floats from `queryAt`), then re-scored with the int8 full
+ * vectors against `fullQuery` (from `fullAt`); the best `k` by the re-scored cosine, best first
+ * (ties in coarse order). Returns how many were written. Allocates nothing once its scratch is large
+ * enough, so it runs on the event loop and in workers alike without feeding the collector.
  */
+export function searchInto(
+  v: IndexViews,
+  query: Float32Array,
+  queryAt: number,
+  fullQuery: Float32Array,
+  fullAt: number,
+  filter: ScanFilter,
+  range: ScanRange,
+  coarseK: number,
+  k: number,
+  outRows: Int32Array,
+  outScores: Float64Array,
+  outAt: number,
+): number {
+  if (coarseScore.length < coarseK) {
+    coarseScore = new Float64Array(coarseK);
+    coarseRow = new Int32Array(coarseK);
+  }
+  const size = scanInto(v, query, queryAt, filter, range, coarseK, coarseScore, coarseRow);
+  const n = v.sourceDims;
+  const full = v.full;
+  const scales = v.scales;
+  let kept = 0;
+  for (let c = 0; c < size; c++) {
+    const row = coarseRow[c] as number;
+    const base = row * n;
+    let dot = 0;
+    for (let d = 0; d < n; d++) dot += (full[base + d] as number) * (fullQuery[fullAt + d] as number);
+    const score = dot * (scales[row] as number);
+    // Stable insertion into the best k (a later candidate goes after equal scores).
+    if (kept === k && score <= (outScores[outAt + k - 1] as number)) continue;
+    let i = kept < k ? kept++ : k - 1;
+    while (i > 0 && (outScores[outAt + i - 1] as number) < score) {
+      outScores[outAt + i] = outScores[outAt + i - 1] as number;
+      outRows[outAt + i] = outRows[outAt + i - 1] as number;
+      i--;
+    }
+    outScores[outAt + i] = score;
+    outRows[outAt + i] = row;
+  }
+  return kept;
+}
+
+/** `searchInto` returning plain arrays (tests, tools). */
 export function searchIndex(
-  buffers: IndexBuffers,
+  v: IndexViews,
   query: Float32Array,
   fullQuery: Float32Array,
   filter: ScanFilter,
@@ -92,44 +194,36 @@ export function searchIndex(
   coarseK: number,
   k: number,
 ): ScanResult {
-  const coarse = scanTopK(buffers, query, filter, range, coarseK);
-  const n = buffers.sourceDims;
-  const full = new Int8Array(buffers.full);
-  const scales = new Float32Array(buffers.scales);
-  const scored = coarse.rows.map((row) => {
-    const base = row * n;
-    let dot = 0;
-    for (let d = 0; d < n; d++) dot += (full[base + d] as number) * (fullQuery[d] as number);
-    return { row, score: dot * (scales[row] as number) };
-  });
-  scored.sort((a, b) => b.score - a.score);
-  const top = scored.slice(0, k);
-  return { rows: top.map((s) => s.row), scores: top.map((s) => s.score) };
+  const rows = new Int32Array(k);
+  const scores = new Float64Array(k);
+  const n = searchInto(v, query, 0, fullQuery, 0, filter, range, coarseK, k, rows, scores, 0);
+  return { rows: Array.from(rows.subarray(0, n)), scores: Array.from(scores.subarray(0, n)) };
 }
 
 /**
- * Top-k rows of `range` by inner product with `query`, among rows passing `filter`. A small
- * binary min-heap of the best k keeps the scan at one pass with O(log k) work per accepted row.
- * Rows are visited in ascending order either way, so a list scan and a full scan agree.
- * Pure; runs on the main thread for small scans and in workers for large ones.
+ * Top-k rows of `range` by inner product with `query`, among rows passing `filter`, into
+ * `outScore`/`outRow` sorted best first (ties by heap position). A small binary min-heap of the best
+ * k keeps the scan at one pass with O(log k) work per accepted row. Rows are visited in ascending
+ * order either way, so a list scan and a full scan agree. Returns how many rows were found.
  */
-export function scanTopK(
-  buffers: IndexBuffers,
+export function scanInto(
+  v: IndexViews,
   query: Float32Array,
+  queryAt: number,
   filter: ScanFilter,
   range: ScanRange,
   k: number,
-): ScanResult {
-  const list = range.list === null ? null : new Int32Array(range.list);
+  heapScore: Float64Array,
+  heapRow: Int32Array,
+): number {
+  const list = range.list;
   const start = range.start;
   const end = range.end;
-  const dims = buffers.dims;
-  const proj = new Float32Array(buffers.projections);
-  const layers = new Uint8Array(buffers.layers);
-  const entities = new Int32Array(buffers.entities);
-  const expires = new Float64Array(buffers.expires);
-  const heapScore = new Float64Array(k);
-  const heapRow = new Int32Array(k);
+  const dims = v.dims;
+  const proj = v.proj;
+  const layers = v.layers;
+  const entities = v.entities;
+  const expires = v.expires;
   let size = 0;
   const mask = filter.layerMask;
   const entity = filter.entity;
@@ -148,10 +242,10 @@ export function scanTopK(
     let d3 = 0;
     const base = row * dims;
     for (let d = 0; d < dims; d += 4) {
-      d0 += (proj[base + d] as number) * (query[d] as number);
-      d1 += (proj[base + d + 1] as number) * (query[d + 1] as number);
-      d2 += (proj[base + d + 2] as number) * (query[d + 2] as number);
-      d3 += (proj[base + d + 3] as number) * (query[d + 3] as number);
+      d0 += (proj[base + d] as number) * (query[queryAt + d] as number);
+      d1 += (proj[base + d + 1] as number) * (query[queryAt + d + 1] as number);
+      d2 += (proj[base + d + 2] as number) * (query[queryAt + d + 2] as number);
+      d3 += (proj[base + d + 3] as number) * (query[queryAt + d + 3] as number);
     }
     const dot = d0 + d1 + (d2 + d3);
     if (size < k) {
@@ -183,10 +277,20 @@ export function scanTopK(
       heapRow[i] = row;
     }
   }
-  const order = Array.from({ length: size }, (_, i) => i).sort(
-    (a, b) => (heapScore[b] as number) - (heapScore[a] as number),
-  );
-  return { rows: order.map((i) => heapRow[i] as number), scores: order.map((i) => heapScore[i] as number) };
+  // Best first, ties by heap position: a stable insertion sort in place (k is a few hundred).
+  for (let i = 1; i < size; i++) {
+    const s = heapScore[i] as number;
+    const r = heapRow[i] as number;
+    let j = i;
+    while (j > 0 && (heapScore[j - 1] as number) < s) {
+      heapScore[j] = heapScore[j - 1] as number;
+      heapRow[j] = heapRow[j - 1] as number;
+      j--;
+    }
+    heapScore[j] = s;
+    heapRow[j] = r;
+  }
+  return size;
 }
 
 export interface RowMeta {
@@ -202,34 +306,21 @@ export class VectorIndex {
   count = 0;
   private capacity: number;
   private buffers: IndexBuffers;
-  private proj: Float32Array;
-  private full: Int8Array;
-  private scales: Float32Array;
-  private layers: Uint8Array;
-  private entities: Int32Array;
-  private expires: Float64Array;
+  private v: IndexViews;
   private seqs: Float64Array;
   /** Live rows (not deleted). */
   private live = 0;
   private readonly entityCodes = new Map<string, number>();
   /** Rows per entity code (NO_ENTITY included), ascending, in growable shared lists. */
-  private readonly entityRows = new Map<
-    number,
-    { buffer: SharedArrayBuffer; rows: Int32Array; length: number }
-  >();
+  private readonly entityRows = new Map<number, { rows: Int32Array; length: number }>();
   /** Sparse projection matrix as (source index, sign) lists per output dimension. */
   private readonly plan: Array<{ idx: Int32Array; sign: Float32Array }>;
 
   constructor(sourceDims: number, initialCapacity = 1024, seed = 0x6a616d65) {
     this.sourceDims = sourceDims;
     this.capacity = Math.max(16, initialCapacity);
-    this.buffers = this.allocate(this.capacity);
-    this.proj = new Float32Array(this.buffers.projections);
-    this.full = new Int8Array(this.buffers.full);
-    this.scales = new Float32Array(this.buffers.scales);
-    this.layers = new Uint8Array(this.buffers.layers);
-    this.entities = new Int32Array(this.buffers.entities);
-    this.expires = new Float64Array(this.buffers.expires);
+    this.buffers = allocateIndex(this.capacity, PROJECTED_DIMS, sourceDims);
+    this.v = indexViews(this.buffers);
     this.seqs = new Float64Array(this.capacity);
     const random = mulberry32(seed);
     const scale = Math.sqrt(3 / PROJECTED_DIMS);
@@ -251,57 +342,47 @@ export class VectorIndex {
     }
   }
 
-  private allocate(capacity: number): IndexBuffers {
-    return {
-      dims: PROJECTED_DIMS,
-      sourceDims: this.sourceDims,
-      projections: new SharedArrayBuffer(capacity * PROJECTED_DIMS * 4),
-      full: new SharedArrayBuffer(capacity * this.sourceDims),
-      scales: new SharedArrayBuffer(capacity * 4),
-      layers: new SharedArrayBuffer(capacity),
-      entities: new SharedArrayBuffer(capacity * 4),
-      expires: new SharedArrayBuffer(capacity * 8),
-    };
-  }
-
   private grow(): void {
+    // A new buffer: a scan in flight keeps the old one, valid up to the row count it was given.
     const capacity = this.capacity * 2;
-    const next = this.allocate(capacity);
-    new Float32Array(next.projections).set(this.proj);
-    new Int8Array(next.full).set(this.full);
-    new Float32Array(next.scales).set(this.scales);
-    new Uint8Array(next.layers).set(this.layers);
-    new Int32Array(next.entities).set(this.entities);
-    new Float64Array(next.expires).set(this.expires);
+    const next = allocateIndex(capacity, PROJECTED_DIMS, this.sourceDims);
+    const v = indexViews(next);
+    const old = this.v;
+    v.expires.set(old.expires);
+    v.proj.set(old.proj);
+    v.scales.set(old.scales);
+    v.entities.set(old.entities);
+    v.full.set(old.full);
+    v.layers.set(old.layers);
     const seqs = new Float64Array(capacity);
     seqs.set(this.seqs);
     this.capacity = capacity;
     this.buffers = next;
-    this.proj = new Float32Array(next.projections);
-    this.full = new Int8Array(next.full);
-    this.scales = new Float32Array(next.scales);
-    this.layers = new Uint8Array(next.layers);
-    this.entities = new Int32Array(next.entities);
-    this.expires = new Float64Array(next.expires);
+    this.v = v;
     this.seqs = seqs;
   }
 
   /** Projects a full embedding to the index space, normalised. */
   project(v: Float32Array): Float32Array {
     const out = new Float32Array(PROJECTED_DIMS);
+    this.projectInto(v, out, 0);
+    return out;
+  }
+
+  /** `project`, written into `out` from `at`. */
+  projectInto(v: Float32Array, out: Float32Array, at: number): void {
     let norm = 0;
     for (let d = 0; d < PROJECTED_DIMS; d++) {
       const { idx, sign } = this.plan[d] as { idx: Int32Array; sign: Float32Array };
       let s = 0;
       for (let i = 0; i < idx.length; i++) s += (v[idx[i] as number] ?? 0) * (sign[i] as number);
-      out[d] = s;
+      out[at + d] = s;
       norm += s * s;
     }
     if (norm > 0) {
       const inv = 1 / Math.sqrt(norm);
-      for (let d = 0; d < PROJECTED_DIMS; d++) out[d] = (out[d] as number) * inv;
+      for (let d = 0; d < PROJECTED_DIMS; d++) out[at + d] = (out[at + d] as number) * inv;
     }
-    return out;
   }
 
   entityCode(entityId: string | null, create = false): number {
@@ -323,20 +404,21 @@ export class VectorIndex {
     }
     if (this.count === this.capacity) this.grow();
     const row = this.count++;
-    this.proj.set(this.project(embedding), row * PROJECTED_DIMS);
+    const v = this.v;
+    this.projectInto(embedding, v.proj, row * PROJECTED_DIMS);
     // Symmetric int8 quantisation of the unit vector: q = round(v · 127 / max|v|), scale = max|v| / 127.
     let max = 0;
     for (let d = 0; d < embedding.length; d++) max = Math.max(max, Math.abs(embedding[d] as number));
     const scale = max > 0 ? max / 127 : 0;
     const base = row * this.sourceDims;
     for (let d = 0; d < embedding.length; d++)
-      this.full[base + d] = scale > 0 ? Math.round((embedding[d] as number) / scale) : 0;
-    this.scales[row] = scale;
-    this.layers[row] = LAYER_CODE[meta.layer];
+      v.full[base + d] = scale > 0 ? Math.round((embedding[d] as number) / scale) : 0;
+    v.scales[row] = scale;
+    v.layers[row] = LAYER_CODE[meta.layer];
     const code = this.entityCode(meta.entityId, true);
-    this.entities[row] = code;
+    v.entities[row] = code;
     this.listRow(code, row);
-    this.expires[row] = meta.expiresAt ?? 0;
+    v.expires[row] = meta.expiresAt ?? 0;
     this.seqs[row] = meta.seq;
     this.live++;
   }
@@ -344,16 +426,13 @@ export class VectorIndex {
   private listRow(code: number, row: number): void {
     let list = this.entityRows.get(code);
     if (list === undefined) {
-      const buffer = new SharedArrayBuffer(64 * 4);
-      list = { buffer, rows: new Int32Array(buffer), length: 0 };
+      list = { rows: new Int32Array(new SharedArrayBuffer(64 * 4)), length: 0 };
       this.entityRows.set(code, list);
     } else if (list.length === list.rows.length) {
       // Grow by copying into a new buffer: a scan in flight keeps the old one, valid up to the
       // length it was given.
-      const buffer = new SharedArrayBuffer(list.rows.length * 2 * 4);
-      const rows = new Int32Array(buffer);
+      const rows = new Int32Array(new SharedArrayBuffer(list.rows.length * 2 * 4));
       rows.set(list.rows);
-      list.buffer = buffer;
       list.rows = rows;
     }
     list.rows[list.length++] = row;
@@ -363,9 +442,19 @@ export class VectorIndex {
    * The rows of an entity code (ascending; deleted rows included, the scan skips them) as a
    * shared list and its length; an empty list for a code no row has.
    */
-  rowsOf(code: number): { list: SharedArrayBuffer | null; length: number } {
+  rowsOf(code: number): { list: Int32Array | null; length: number } {
     const list = this.entityRows.get(code);
-    return list === undefined ? { list: null, length: 0 } : { list: list.buffer, length: list.length };
+    return list === undefined ? { list: null, length: 0 } : { list: list.rows, length: list.length };
+  }
+
+  /** The shared row list of an entity code (null for a code no row has), without allocating. */
+  listOf(code: number): Int32Array | null {
+    return this.entityRows.get(code)?.rows ?? null;
+  }
+
+  /** Rows listed for an entity code (deleted rows included). */
+  listLength(code: number): number {
+    return this.entityRows.get(code)?.length ?? 0;
   }
 
   /**
@@ -387,28 +476,28 @@ export class VectorIndex {
         hi = mid - 1;
       }
     }
-    if (found < 0 || seqs[found] !== seq || this.layers[found] === DELETED) return undefined;
+    if (found < 0 || seqs[found] !== seq || this.v.layers[found] === DELETED) return undefined;
     return found;
   }
 
   update(seq: number, changes: { layer?: Layer; expiresAt?: number | null }): void {
     const row = this.rowOf(seq);
     if (row === undefined) return;
-    if (changes.layer !== undefined) this.layers[row] = LAYER_CODE[changes.layer];
-    if (changes.expiresAt !== undefined) this.expires[row] = changes.expiresAt ?? 0;
+    if (changes.layer !== undefined) this.v.layers[row] = LAYER_CODE[changes.layer];
+    if (changes.expiresAt !== undefined) this.v.expires[row] = changes.expiresAt ?? 0;
   }
 
   remove(seq: number): void {
     const row = this.rowOf(seq);
     if (row === undefined) return;
-    this.layers[row] = DELETED;
+    this.v.layers[row] = DELETED;
     this.live--;
   }
 
   /** Live rows per layer code (one pass over a byte per row: cheap enough for every scrape). */
   countsByLayerCode(): number[] {
     const counts = new Array<number>(LAYERS.length).fill(0);
-    const layers = this.layers;
+    const layers = this.v.layers;
     for (let row = 0; row < this.count; row++) {
       const code = layers[row] as number;
       if (code !== DELETED) counts[code] = (counts[code] as number) + 1;
@@ -429,7 +518,13 @@ export class VectorIndex {
     return this.seqs[row] as number;
   }
 
+  /** The shared buffer, for scans in workers. */
   get shared(): IndexBuffers {
     return this.buffers;
+  }
+
+  /** Views of the shared buffer, for scans on this thread. */
+  get views(): IndexViews {
+    return this.v;
   }
 }
