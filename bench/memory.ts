@@ -13,7 +13,7 @@ import { BuiltinEmbedder } from '../src/actors/memory/embedding/builtin.js';
 import { loadWordVectors } from '../src/actors/memory/embedding/word-vectors.js';
 import { MemoryClient, type MemoryMessage, memoryActorSpec } from '../src/actors/memory/memory.js';
 import { type InsertArgs, memoryWriters } from '../src/actors/memory/repository.js';
-import { openWriterConnection, poolCheckpointer, Store } from '../src/actors/store/store.js';
+import { openWriterConnection, Store } from '../src/actors/store/store.js';
 import { systemClock } from '../src/runtime/clock.js';
 import { defaultOptions } from '../src/runtime/options.js';
 import { TaskPool } from '../src/runtime/pool.js';
@@ -208,11 +208,18 @@ async function recallAt(
     }
     db.close();
     const pool = new TaskPool({ ...defaultOptions().pool, maxThreads: 2 }, systemClock);
+    // The store as the service runs it: the writer (the recalls' rehearsal writes) on its thread.
     const store = new Store({
       file,
       maintenanceIntervalMs: 0,
-      writers: { memory: memoryWriters },
-      checkpointer: poolCheckpointer(pool),
+      thread: {
+        writers: {
+          memory: {
+            module: new URL('../src/actors/memory/repository.js', import.meta.url).href,
+            export: 'memoryWriters',
+          },
+        },
+      },
     });
     const system = newSystem();
     store.register(system);

@@ -56,6 +56,7 @@ import {
 } from './types.js';
 import {
   ANY_ENTITY,
+  insertBestFirst,
   LAYER_CODE,
   layerMask,
   PROJECTED_DIMS,
@@ -759,14 +760,7 @@ export class MemorySystem {
         continue;
       // Best first, ties in shortlist order.
       const score = weightedScore(fusedScore[f] as number, row.salience, row.last_accessed_at, now, w);
-      let j = hits++;
-      while (j > 0 && (hitScore[j - 1] as number) < score) {
-        hitScore[j] = hitScore[j - 1] as number;
-        hitAt[j] = hitAt[j - 1] as number;
-        j--;
-      }
-      hitScore[j] = score;
-      hitAt[j] = r;
+      insertBestFirst(hitScore, hitAt, hits++, score, r);
     }
     const top = Math.min(hits, limit);
     const out = new Array<RecallHit>(top);

@@ -278,19 +278,30 @@ export function scanInto(
     }
   }
   // Best first, ties by heap position: a stable insertion sort in place (k is a few hundred).
-  for (let i = 1; i < size; i++) {
-    const s = heapScore[i] as number;
-    const r = heapRow[i] as number;
-    let j = i;
-    while (j > 0 && (heapScore[j - 1] as number) < s) {
-      heapScore[j] = heapScore[j - 1] as number;
-      heapRow[j] = heapRow[j - 1] as number;
-      j--;
-    }
-    heapScore[j] = s;
-    heapRow[j] = r;
-  }
+  for (let i = 1; i < size; i++)
+    insertBestFirst(heapScore, heapRow, i, heapScore[i] as number, heapRow[i] as number);
   return size;
+}
+
+/**
+ * Inserts (score, id) into the first `n` entries of two parallel arrays kept best first, after
+ * the entries of equal score (a stable insertion step). The arrays must have room for n + 1.
+ */
+export function insertBestFirst(
+  scores: Float64Array,
+  ids: Int32Array,
+  n: number,
+  score: number,
+  id: number,
+): void {
+  let j = n;
+  while (j > 0 && (scores[j - 1] as number) < score) {
+    scores[j] = scores[j - 1] as number;
+    ids[j] = ids[j - 1] as number;
+    j--;
+  }
+  scores[j] = score;
+  ids[j] = id;
 }
 
 export interface RowMeta {

@@ -9,7 +9,6 @@ export {
   type ModuleExport,
   openWriterConnection,
   type Pruner,
-  poolCheckpointer,
   STORE_ACTOR,
   Store,
   type StoreMessage,

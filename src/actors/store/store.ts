@@ -79,8 +79,7 @@ export interface StoreOptions {
   /**
    * Runs the writer connection on a thread of its own (`writer-thread.ts`), so that commits, WAL
    * checkpoints and SQLite's syncs never hold the event loop. Writers and pruners are then named
-   * by module and export instead of given as functions; `writers`, `pruners` and `checkpointer`
-   * must not be set.
+   * by module and export instead of given as functions; `writers` and `pruners` must not be set.
    */
   thread?: {
     writers: Record<string, ModuleExport>;
@@ -89,21 +88,15 @@ export interface StoreOptions {
     clockNow?: () => number;
   };
   /**
-   * On the event loop only: runs WAL checkpoints off the main thread (a worker with its own
-   * connection). When set, the writer's automatic checkpoint — which would copy the WAL into the
-   * database inside a COMMIT on the event loop — is turned off, and this is called after every
-   * `checkpointEveryWrites` writes. (The writer thread checkpoints on its own connection.)
+   * Writer thread only: it checkpoints the WAL (PASSIVE) after this many writes. On the event loop,
+   * SQLite's automatic checkpoint runs instead. @default 1000
    */
-  checkpointer?: (file: string) => Promise<unknown>;
-  /** @default 1000 */
   checkpointEveryWrites?: number;
   /**
    * Writer thread only: under load, the least time between the starts of two commits (ms); the
    * writes that arrive meanwhile join the next one. At rest a write commits at once. @default 4
    */
   commitIntervalMs?: number;
-  /** Past this WAL size the writer checkpoints itself (a checkpointer that cannot keep up). @default 67108864 */
-  maxWalBytes?: number;
   /** Pages freed per incremental vacuum step. @default 2000 */
   vacuumPages?: number;
   writers?: Record<string, WritersFactory>;
@@ -171,10 +164,7 @@ export function storeActorSpec(
   stats: StoreStats,
   onStop?: () => void,
 ): ActorSpec<StoreMessage, unknown> {
-  if (
-    options.thread !== undefined &&
-    (options.writers !== undefined || options.pruners !== undefined || options.checkpointer !== undefined)
-  ) {
+  if (options.thread !== undefined && (options.writers !== undefined || options.pruners !== undefined)) {
     throw new JameyError(
       'JAMEY_ERR_INVALID_OPTION',
       'a store with a writer thread takes its writers and pruners by module (thread), not as functions',
@@ -203,37 +193,8 @@ function inlineWriter(
 ): Behavior<StoreMessage, unknown> {
   const now = options.now ?? Date.now;
   const open = () =>
-    openWriterState(options.file, {
-      busyTimeoutMs: options.busyTimeoutMs,
-      writers: options.writers,
-      manualCheckpoints: options.checkpointer !== undefined,
-    });
+    openWriterState(options.file, { busyTimeoutMs: options.busyTimeoutMs, writers: options.writers });
   let state = open();
-  let writesSinceCheckpoint = 0;
-  let checkpointing = false;
-  const afterCommit = (writes: number): void => {
-    const checkpointer = options.checkpointer;
-    if (checkpointer === undefined) return;
-    writesSinceCheckpoint += writes;
-    if (checkpointing || writesSinceCheckpoint < (options.checkpointEveryWrites ?? 1000)) return;
-    writesSinceCheckpoint = 0;
-    let walBytes = 0;
-    try {
-      walBytes = statSync(`${options.file}-wal`).size;
-    } catch {
-      // No WAL file yet.
-    }
-    if (walBytes > (options.maxWalBytes ?? 64 * 1024 * 1024)) {
-      state.db.pragma('wal_checkpoint(RESTART)');
-      return;
-    }
-    checkpointing = true;
-    checkpointer(options.file)
-      .catch(() => undefined)
-      .finally(() => {
-        checkpointing = false;
-      });
-  };
   const cancelMaintenance = scheduleMaintenance(ctx, options.maintenanceIntervalMs ?? 3_600_000);
   // A transaction holds the event loop: past the time budget, commit what is done and leave the
   // rest for the next turn (after I/O), so heavy writes cannot stall requests.
@@ -276,7 +237,6 @@ function inlineWriter(
               results,
             );
             recordBatch(stats, end - i, failed, (performance.now() - t0) / 1000);
-            afterCommit(end - i - failed);
             i = end;
             if (end < j) return i; // over the time budget: continue on the next turn
             continue;
@@ -709,14 +669,4 @@ export class Store {
       this.reader.close();
     }
   }
-}
-
-const CHECKPOINT_TASK = fileURLToPath(new URL('./checkpoint-task.js', import.meta.url));
-
-/** A checkpointer for `StoreOptions.checkpointer` that runs in the worker pool. */
-export function poolCheckpointer(pool: {
-  run<T>(task: { filename: string; name: string; label: string }, payload: unknown): Promise<T>;
-}) {
-  return (file: string): Promise<unknown> =>
-    pool.run({ filename: CHECKPOINT_TASK, name: 'checkpoint', label: 'store.checkpoint' }, file);
 }

@@ -45,8 +45,8 @@ export function openWriterConnection(file: string, busyTimeoutMs = 30_000): Db {
       db.pragma('auto_vacuum = INCREMENTAL');
     }
     db.pragma('journal_mode = WAL');
-    // The WAL file keeps the largest size it ever reached unless limited; the writer compares its
-    // size against maxWalBytes, so without a limit one burst would make every later check fire.
+    // The WAL file keeps the largest size it ever reached unless limited: after a burst, the next
+    // restart of the log truncates it back to 16 MiB.
     db.pragma('journal_size_limit = 16777216');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
@@ -74,12 +74,9 @@ export function openWriterState(
   options: {
     busyTimeoutMs?: number | undefined;
     writers?: Record<string, WritersFactory> | undefined;
-    /** Turns SQLite's automatic checkpoint off (someone else checkpoints). */
-    manualCheckpoints?: boolean;
   },
 ): WriterState {
   const db = openWriterConnection(file, options.busyTimeoutMs);
-  if (options.manualCheckpoints === true) db.pragma('wal_autocheckpoint = 0');
   const writes: Record<string, WriteHandler> = {};
   for (const [domain, factory] of Object.entries(options.writers ?? {})) {
     for (const [name, fn] of Object.entries(factory(db))) writes[`${domain}.${name}`] = fn;
