@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { QUERIES } from '../src/actors/memory/repository.js';
+import { hitsBySeqsSql, QUERIES } from '../src/actors/memory/repository.js';
 import { migrate } from '../src/actors/store/migrations.js';
 import { tempDir } from './fixtures/store.js';
 
@@ -56,8 +56,18 @@ test('every hot query uses an index (EXPLAIN QUERY PLAN), never a full scan of m
     }
   })();
   db.exec('ANALYZE');
-  for (const [name, sql] of Object.entries(QUERIES) as Array<[keyof typeof QUERIES, string]>) {
-    const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...ARGS[name]) as Array<{ detail: string }>;
+  // The recall's hit read, built per size: 20 seqs, the last ones unused (NULL).
+  const built: Array<[string, string, unknown[]]> = [
+    ['hitsBySeqs', hitsBySeqsSql(20), [1, 2, 3, ...new Array(17).fill(null)]],
+  ];
+  const all = [
+    ...(Object.entries(QUERIES) as Array<[keyof typeof QUERIES, string]>).map(
+      ([name, sql]): [string, string, unknown[]] => [name, sql, ARGS[name]],
+    ),
+    ...built,
+  ];
+  for (const [name, sql, args] of all) {
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>;
     const details = plan.map((p) => p.detail);
     for (const d of details) {
       if (/^SCAN memories\b/.test(d)) {
