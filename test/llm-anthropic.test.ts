@@ -4,12 +4,12 @@ import { inspect } from 'node:util';
 import {
   AnthropicProvider,
   type AnthropicProviderOptions,
-  type ChatChunk,
   type ChatRequest,
   type UpstreamFailure,
 } from '../src/actors/llm/index.js';
-import { isJameyError, JameyError } from '../src/runtime/errors.js';
-import { assemble, collect, expectAborted, upstreamExpectation, using } from './fixtures/llm-assert.js';
+import { isJameyError, type JameyError } from '../src/runtime/errors.js';
+import { assemble, collect, upstreamExpectation, using } from './fixtures/llm-assert.js';
+import { providerFaultTests } from './fixtures/llm-faults.js';
 import { type FakeUpstream, startFakeAnthropic } from './fixtures/upstreams.js';
 
 const KEY = 'sk-ant-test-93b1d0c4e8';
@@ -148,95 +148,26 @@ test('tool use: OpenAI tool definitions in, tool_use blocks out as tool calls, s
   });
 });
 
-test('status faults: 5xx and 429 are retryable with the status and body; other 4xx are not', async () => {
-  await using(provider(), async (p) => {
-    fake.behave({ status: 500 });
-    await assert.rejects(p.complete(REQUEST), (err) => {
-      expectUpstream('status', true, 500)(err);
-      assert.match(((err as JameyError).details as UpstreamFailure).body ?? '', /fake upstream failure/);
-      return true;
-    });
-    fake.behave({ status: 429 });
-    await assert.rejects(p.complete(REQUEST), expectUpstream('status', true, 429));
-    fake.behave({ status: 400 });
-    await assert.rejects(p.complete(REQUEST), expectUpstream('status', false, 400));
-    fake.behave({ status: 503 });
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('status', true, 503));
-    fake.behave({ status: 529 });
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('status', true, 529));
-    fake.behave({ status: 401 });
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('status', false, 401));
-  });
-});
-
-test('a service that never answers is UPSTREAM_TIMEOUT after timeoutMs', async () => {
-  await using(provider({ timeoutMs: 150 }), async (p) => {
-    fake.behave('hang');
-    const started = performance.now();
-    await assert.rejects(p.complete(REQUEST), expectUpstream('timeout', true));
-    assert.ok(performance.now() - started < 2_000);
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('timeout', true));
-  });
-});
-
-test('a stream that goes silent after its first deltas is UPSTREAM_TIMEOUT', async () => {
-  await using(provider({ timeoutMs: 150 }), async (p) => {
-    fake.behave({ stall: 2 });
-    const seen: string[] = [];
-    await assert.rejects(
-      async () => {
-        for await (const c of p.stream(REQUEST)) if (c.type === 'delta') seen.push(c.content ?? '');
-      },
-      expectUpstream('timeout', true),
-    );
-    assert.deepEqual(seen, ['the', ' quick']);
-  });
-});
-
-test('a reset connection is a retryable network failure', async () => {
-  await using(provider(), async (p) => {
-    fake.behave('reset');
-    await assert.rejects(p.complete(REQUEST), expectUpstream('network', true));
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('network', true));
-    fake.behave('ok');
-    assert.equal((await p.complete(REQUEST)).content, PROMPT, 'the pool recovers');
-  });
-});
-
-test('a body that is not JSON is a retryable bad-response, streaming or not', async () => {
-  await using(provider(), async (p) => {
-    fake.behave('garbage');
-    await assert.rejects(p.complete(REQUEST), expectUpstream('bad-response', true, 200));
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('bad-response', true));
-  });
-});
-
-test('a stream cut before message_stop throws stream-broken after yielding its first deltas', async () => {
-  await using(provider(), async (p) => {
-    fake.behave({ cut: 2 });
-    const seen: string[] = [];
-    await assert.rejects(
-      async () => {
-        for await (const c of p.stream(REQUEST)) {
-          assert.equal(c.type, 'delta', 'no end chunk from a cut stream');
-          seen.push(c.type === 'delta' ? (c.content ?? '') : '');
-        }
-      },
-      expectUpstream('stream-broken', true),
-    );
-    assert.deepEqual(seen, ['the', ' quick']);
-    fake.behave({ endAfter: 3 });
-    const chunks: ChatChunk[] = [];
-    await assert.rejects(
-      async () => {
-        for await (const c of p.stream(REQUEST)) chunks.push(c);
-      },
-      expectUpstream('stream-broken', true),
-    );
-    assert.equal(chunks.length, 3, 'the deltas before the end, and no end chunk');
-    fake.behave({ endAfter: 0 });
-    await assert.rejects(p.complete(REQUEST), expectUpstream('bad-response', true, 200));
-  });
+// The shared faults. A proxy in front of the API may echo the rejected key.
+providerFaultTests({
+  provider: (o) => provider(o),
+  fake: () => fake,
+  request: REQUEST,
+  prompt: PROMPT,
+  key: KEY,
+  expectUpstream,
+  streamStatuses: [
+    [529, true],
+    [401, false],
+  ],
+  endMarker: 'message_stop',
+  rejectedKeyBody: JSON.stringify({
+    type: 'error',
+    error: { type: 'authentication_error', message: `bad key ${KEY}` },
+  }),
+  sentKey: (h) => h['x-api-key'],
+  expectedSentKey: KEY,
+  errorEventBreaksStream: false,
 });
 
 test('an error event inside the stream is a coded error with the status its type stands for', async () => {
@@ -254,60 +185,6 @@ test('an error event inside the stream is a coded error with the status its type
       },
     );
     assert.deepEqual(seen, ['the']);
-  });
-});
-
-test('the caller aborting is JAMEY_ERR_ABORTED, before, during the wait and mid-stream', async () => {
-  await using(provider(), async (p) => {
-    fake.behave('hang');
-    await assert.rejects(p.complete(REQUEST, AbortSignal.abort()), expectAborted);
-    assert.equal(fake.requests.count, 0, 'an aborted call sends nothing');
-    const waiting = new AbortController();
-    setTimeout(() => waiting.abort(), 30);
-    await assert.rejects(p.complete(REQUEST, waiting.signal), expectAborted);
-    fake.behave({ stall: 2 });
-    const streaming = new AbortController();
-    let deltas = 0;
-    await assert.rejects(async () => {
-      for await (const c of p.stream(REQUEST, streaming.signal)) {
-        if (c.type === 'delta' && ++deltas === 2) streaming.abort();
-      }
-    }, expectAborted);
-    assert.equal(deltas, 2);
-  });
-});
-
-test('the API key never appears in an error message, details or cause', async () => {
-  await using(provider({ timeoutMs: 150 }), async (p) => {
-    // A proxy in front of the API may echo the rejected key.
-    const plans = [
-      {
-        status: 401,
-        body: JSON.stringify({
-          type: 'error',
-          error: { type: 'authentication_error', message: `bad key ${KEY}` },
-        }),
-      },
-      'hang',
-      'reset',
-      'garbage',
-      { cut: 1 },
-    ] as const;
-    for (const plan of plans) {
-      fake.behave(plan);
-      for (const call of [() => p.complete(REQUEST), () => collect(p.stream(REQUEST))]) {
-        const err = await call().then(
-          () => assert.fail(`${JSON.stringify(plan)} should fail`),
-          (e: unknown) => e,
-        );
-        assert.ok(err instanceof JameyError);
-        assert.equal(fake.requests.last?.headers['x-api-key'], KEY, 'the key was sent');
-        const json = JSON.stringify(err);
-        assert.ok(!json.includes(KEY), json);
-        assert.ok(!inspect(err, { depth: 10 }).includes(KEY));
-        if (typeof plan === 'object' && 'status' in plan) assert.match(json, /\[redacted\]/);
-      }
-    }
   });
 });
 

@@ -3,14 +3,14 @@ import { after, before, beforeEach, test } from 'node:test';
 import { inspect } from 'node:util';
 import { NdjsonDecoder } from '../src/actors/llm/http.js';
 import {
-  type ChatChunk,
   type ChatRequest,
   OllamaProvider,
   type OllamaProviderOptions,
   type UpstreamFailure,
 } from '../src/actors/llm/index.js';
-import { isJameyError, JameyError } from '../src/runtime/errors.js';
-import { assemble, collect, expectAborted, upstreamExpectation, using } from './fixtures/llm-assert.js';
+import { isJameyError } from '../src/runtime/errors.js';
+import { assemble, collect, upstreamExpectation, using } from './fixtures/llm-assert.js';
+import { providerFaultTests } from './fixtures/llm-faults.js';
 import { type FakeUpstream, startFakeOllama } from './fixtures/upstreams.js';
 
 const KEY = 'sk-test-4f9c2a7e1b';
@@ -154,143 +154,20 @@ test('embed: POST /api/embed {model, input} gives one vector per input, with usa
   });
 });
 
-test('status faults: 5xx and 429 are retryable with the status and body; other 4xx are not', async () => {
-  await using(provider(), async (p) => {
-    fake.behave({ status: 500 });
-    await assert.rejects(p.complete(REQUEST), (err) => {
-      expectUpstream('status', true, 500)(err);
-      assert.match(((err as JameyError).details as UpstreamFailure).body ?? '', /fake upstream failure/);
-      return true;
-    });
-    fake.behave({ status: 429 });
-    await assert.rejects(p.complete(REQUEST), expectUpstream('status', true, 429));
-    fake.behave({ status: 400 });
-    await assert.rejects(p.complete(REQUEST), expectUpstream('status', false, 400));
-    fake.behave({ status: 503 });
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('status', true, 503));
-    fake.behave({ status: 404 });
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('status', false, 404));
-  });
-});
-
-test('a service that never answers is UPSTREAM_TIMEOUT after timeoutMs', async () => {
-  await using(provider({ timeoutMs: 150 }), async (p) => {
-    fake.behave('hang');
-    const started = performance.now();
-    await assert.rejects(p.complete(REQUEST), expectUpstream('timeout', true));
-    assert.ok(performance.now() - started < 2_000);
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('timeout', true));
-  });
-});
-
-test('a stream that goes silent after its first deltas is UPSTREAM_TIMEOUT', async () => {
-  await using(provider({ timeoutMs: 150 }), async (p) => {
-    fake.behave({ stall: 2 });
-    const seen: string[] = [];
-    await assert.rejects(
-      async () => {
-        for await (const c of p.stream(REQUEST)) if (c.type === 'delta') seen.push(c.content ?? '');
-      },
-      expectUpstream('timeout', true),
-    );
-    assert.deepEqual(seen, ['the', ' quick']);
-  });
-});
-
-test('a reset connection is a retryable network failure', async () => {
-  await using(provider(), async (p) => {
-    fake.behave('reset');
-    await assert.rejects(p.complete(REQUEST), expectUpstream('network', true));
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('network', true));
-    fake.behave('ok');
-    assert.equal((await p.complete(REQUEST)).content, PROMPT, 'the pool recovers');
-  });
-});
-
-test('a body that is not JSON is a retryable bad-response, streaming or not', async () => {
-  await using(provider(), async (p) => {
-    fake.behave('garbage');
-    await assert.rejects(p.complete(REQUEST), expectUpstream('bad-response', true, 200));
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('bad-response', true));
-  });
-});
-
-test('a stream cut before its done line throws stream-broken after yielding its first deltas', async () => {
-  await using(provider(), async (p) => {
-    fake.behave({ cut: 2 });
-    const seen: string[] = [];
-    await assert.rejects(
-      async () => {
-        for await (const c of p.stream(REQUEST)) {
-          assert.equal(c.type, 'delta', 'no end chunk from a cut stream');
-          seen.push(c.type === 'delta' ? (c.content ?? '') : '');
-        }
-      },
-      expectUpstream('stream-broken', true),
-    );
-    assert.deepEqual(seen, ['the', ' quick']);
-    fake.behave({ endAfter: 3 });
-    const chunks: ChatChunk[] = [];
-    await assert.rejects(
-      async () => {
-        for await (const c of p.stream(REQUEST)) chunks.push(c);
-      },
-      expectUpstream('stream-broken', true),
-    );
-    assert.equal(chunks.length, 3, 'the deltas before the end, and no end chunk');
-    fake.behave({ endAfter: 0 });
-    await assert.rejects(p.complete(REQUEST), expectUpstream('bad-response', true, 200));
-    fake.behave({ errorAfter: 1 });
-    await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('stream-broken', true));
-  });
-});
-
-test('the caller aborting is JAMEY_ERR_ABORTED, before, during the wait and mid-stream', async () => {
-  await using(provider(), async (p) => {
-    fake.behave('hang');
-    await assert.rejects(p.complete(REQUEST, AbortSignal.abort()), expectAborted);
-    assert.equal(fake.requests.count, 0, 'an aborted call sends nothing');
-    const waiting = new AbortController();
-    setTimeout(() => waiting.abort(), 30);
-    await assert.rejects(p.complete(REQUEST, waiting.signal), expectAborted);
-    fake.behave({ stall: 2 });
-    const streaming = new AbortController();
-    let deltas = 0;
-    await assert.rejects(async () => {
-      for await (const c of p.stream(REQUEST, streaming.signal)) {
-        if (c.type === 'delta' && ++deltas === 2) streaming.abort();
-      }
-    }, expectAborted);
-    assert.equal(deltas, 2);
-  });
-});
-
-test('the API key never appears in an error message, details or cause', async () => {
-  await using(provider({ timeoutMs: 150 }), async (p) => {
-    // A proxy in front of Ollama may echo the rejected key.
-    const plans = [
-      { status: 401, body: JSON.stringify({ error: `unauthorized: Bearer ${KEY}` }) },
-      'hang',
-      'reset',
-      'garbage',
-      { cut: 1 },
-    ] as const;
-    for (const plan of plans) {
-      fake.behave(plan);
-      for (const call of [() => p.complete(REQUEST), () => collect(p.stream(REQUEST))]) {
-        const err = await call().then(
-          () => assert.fail(`${JSON.stringify(plan)} should fail`),
-          (e: unknown) => e,
-        );
-        assert.ok(err instanceof JameyError);
-        assert.equal(fake.requests.last?.headers.authorization, `Bearer ${KEY}`, 'the key was sent');
-        const json = JSON.stringify(err);
-        assert.ok(!json.includes(KEY), json);
-        assert.ok(!inspect(err, { depth: 10 }).includes(KEY));
-        if (typeof plan === 'object' && 'status' in plan) assert.match(json, /\[redacted\]/);
-      }
-    }
-  });
+// The shared faults. A proxy in front of Ollama may echo the rejected key.
+providerFaultTests({
+  provider: (o) => provider(o),
+  fake: () => fake,
+  request: REQUEST,
+  prompt: PROMPT,
+  key: KEY,
+  expectUpstream,
+  streamStatuses: [[404, false]],
+  endMarker: 'its done line',
+  rejectedKeyBody: JSON.stringify({ error: `unauthorized: Bearer ${KEY}` }),
+  sentKey: (h) => h.authorization,
+  expectedSentKey: `Bearer ${KEY}`,
+  errorEventBreaksStream: true,
 });
 
 test('options are validated and name the offending option', () => {
