@@ -39,6 +39,7 @@ import {
 } from './writer-core.js';
 import type {
   ModuleExport,
+  WireResult,
   WriterCommand,
   WriterReply,
   WriterThreadData,
@@ -361,9 +362,9 @@ async function threadedWriter(
   // consecutive writes leave together as one transaction, and under load at most one every
   // `commitIntervalMs`, so that many small commits do not each rewrite the same pages (B-tree
   // interiors, FTS5 segments) into the WAL. At rest a write leaves at once.
-  type Queued =
-    | { kind: 'writes'; ops: WriteOp[]; resolve: (r: WritesReply) => void; reject: (e: unknown) => void }
-    | { kind: 'other'; command: WriterCommand; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+  type Item = { kind: 'writes'; ops: WriteOp[] } | { kind: 'other'; command: WriterCommand };
+  /** Resolves with the item's results (writes) or the command's value (other). */
+  type Queued = Item & { resolve: (v: unknown) => void; reject: (e: unknown) => void };
   const queue: Queued[] = [];
   const interval = options.commitIntervalMs ?? 4;
   const maxBatch = options.maxBatch ?? 256;
@@ -402,7 +403,7 @@ async function threadedWriter(
       groups.push(queue.shift() as Extract<Queued, { kind: 'writes' }>);
       size += next.ops.length;
     }
-    const ops = groups.length === 1 ? (groups[0] as { ops: WriteOp[] }).ops : groups.flatMap((g) => g.ops);
+    const ops = groups.flatMap((g) => g.ops);
     busy = true;
     lastWrites = performance.now();
     call<WritesReply>({ type: 'writes', ops, ts: now() })
@@ -411,9 +412,8 @@ async function threadedWriter(
           recordBatch(stats, ops.length, reply.failed, reply.seconds);
           let offset = 0;
           for (const g of groups) {
-            const results = reply.results.slice(offset, offset + g.ops.length);
+            g.resolve(reply.results.slice(offset, offset + g.ops.length));
             offset += g.ops.length;
-            g.resolve({ results, failed: results.filter((r) => !r.ok).length, seconds: reply.seconds });
           }
         },
         (err: unknown) => {
@@ -425,7 +425,7 @@ async function threadedWriter(
         pump();
       });
   };
-  const enqueue = <T>(item: Omit<Extract<Queued, { kind: 'other' }>, 'resolve' | 'reject'>): Promise<T> =>
+  const enqueue = <T>(item: Item): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       queue.push({ ...item, resolve: resolve as (v: unknown) => void, reject });
       pump();
@@ -442,12 +442,9 @@ async function threadedWriter(
       const m = messages[k] as Extract<StoreMessage, { kind: 'write' }>;
       ops.push(m.args === undefined ? { op: m.op } : { op: m.op, args: m.args });
     }
-    let reply: WritesReply;
+    let replies: WireResult[];
     try {
-      reply = await new Promise<WritesReply>((resolve, reject) => {
-        queue.push({ kind: 'writes', ops, resolve, reject });
-        pump();
-      });
+      replies = await enqueue<WireResult[]>({ kind: 'writes', ops });
     } catch (err) {
       // The thread died (the actor crashes below and is restarted) or the arguments could not be
       // sent: none of these writes is acknowledged.
@@ -456,7 +453,7 @@ async function threadedWriter(
       crashIfDead();
       return;
     }
-    reply.results.forEach((r, n) => {
+    replies.forEach((r, n) => {
       results[from + n] = r.ok ? r : { ok: false, error: fromErrorData(r.error) };
     });
   };
