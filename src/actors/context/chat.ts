@@ -634,12 +634,18 @@ export class ChatService {
     return { json: r.value, conversationId: null, cached: true };
   }
 
-  /** The answer to a request the conscience blocked: no model is called; the turn is recorded. */
+  /**
+   * The answer to a request the conscience blocked: no model is called; the refusal is counted, the
+   * turn recorded and the question observed.
+   */
   #refused(
     body: ChatCompletionBody,
     caller: Caller,
+    question: string,
     verdict: Evaluation,
   ): { text: string; conversationId: string } {
+    this.observer.refused?.('input');
+    this.#observe(question, caller, verdict);
     const text = refusalText(verdict, 'request');
     const conversationId = caller.conversationId ?? newConversationId();
     this.#record(
@@ -658,8 +664,7 @@ export class ChatService {
     const question = lastUserText(body.messages);
     const verdictIn = await this.#evaluate(question, 'user', caller);
     if (verdictIn?.verdict === 'block') {
-      this.observer.refused?.('input');
-      const refused = this.#refused(body, caller, verdictIn);
+      const refused = this.#refused(body, caller, question, verdictIn);
       const response = completionObject(REFUSAL_MODEL.id, { content: refused.text }, 'content_filter', {
         promptTokens: 0,
         completionTokens: 0,
@@ -670,7 +675,6 @@ export class ChatService {
         turns_dropped: 0,
         conscience: { input: verdictSummary(verdictIn), output: null },
       };
-      this.#observe(question, caller, verdictIn);
       return { json: JSON.stringify(response), conversationId: refused.conversationId, cached: false };
     }
     const prepared = await this.#prepare(body, caller, conversationId);
@@ -809,9 +813,7 @@ export class ChatService {
     const question = lastUserText(body.messages);
     const verdictIn = await this.#evaluate(question, 'user', caller);
     if (verdictIn?.verdict === 'block') {
-      this.observer.refused?.('input');
-      const refused = this.#refused(body, caller, verdictIn);
-      this.#observe(question, caller, verdictIn);
+      const refused = this.#refused(body, caller, question, verdictIn);
       return {
         model: REFUSAL_MODEL,
         conversationId: refused.conversationId,
