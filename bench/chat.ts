@@ -39,9 +39,27 @@ async function startUpstream(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
-const MESSAGES = [
-  { role: 'user', content: 'Summarise the plot of a short story about a lighthouse keeper.' },
-];
+const QUESTION = 'Summarise the plot of a short story about a lighthouse keeper.';
+
+interface Round {
+  direct: LoadResult;
+  jamey: LoadResult;
+}
+
+const allOk = (r: LoadResult) => (r.statuses['200'] ?? 0) === r.requests && r.errors === 0 && !r.dropped;
+
+/** Medians over the rounds: Jamey's and the direct call's p50/p99, and the differences. */
+function summarise(rounds: readonly Round[]) {
+  const m = (f: (r: Round) => number) => median(rounds.map(f));
+  return {
+    added50: m((r) => r.jamey.p50 - r.direct.p50),
+    added99: m((r) => r.jamey.p99 - r.direct.p99),
+    jamey50: m((r) => r.jamey.p50),
+    jamey99: m((r) => r.jamey.p99),
+    direct50: m((r) => r.direct.p50),
+    direct99: m((r) => r.direct.p99),
+  };
+}
 
 export async function chat(time?: number): Promise<Row[]> {
   const durationMs = time ?? 4000;
@@ -83,64 +101,52 @@ export async function chat(time?: number): Promise<Row[]> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const headers = { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' };
-  const rounds: Array<{ direct: LoadResult; jamey: LoadResult }> = [];
-  const variedRounds: Array<{ direct: LoadResult; jamey: LoadResult }> = [];
+  /** Open-loop load at RATE, cycling through `questions` as single-turn chats to `model`. */
+  const ask = (
+    url: string,
+    h: Record<string, string>,
+    model: string,
+    questions: readonly string[],
+    ms: number,
+  ) =>
+    drive({
+      url,
+      method: 'POST',
+      headers: h,
+      bodies: questions.map((q) => JSON.stringify({ model, messages: [{ role: 'user', content: q }] })),
+      rate: RATE,
+      durationMs: ms,
+    });
+  /** Three alternating rounds: straight to the upstream, then through Jamey. */
+  const alternate = async (questions: readonly string[]): Promise<Round[]> => {
+    const out: Round[] = [];
+    for (let r = 0; r < 3; r++) {
+      const direct = await ask(
+        `${upstream.url}/v1/chat/completions`,
+        { 'content-type': 'application/json' },
+        'gpt-up',
+        questions,
+        durationMs,
+      );
+      out.push({
+        direct,
+        jamey: await ask(`${base}/v1/chat/completions`, headers, 'up', questions, durationMs),
+      });
+    }
+    return out;
+  };
+  let rounds: Round[] = [];
+  let variedRounds: Round[] = [];
   let pipeline: LoadResult[] = [];
   try {
     // One discarded second at the same load first: connections, JIT and first-use costs are not
     // what this measures.
-    await drive({
-      url: `${base}/v1/chat/completions`,
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ model: 'up', messages: MESSAGES }),
-      rate: RATE,
-      durationMs: 1000,
-    });
-    for (let r = 0; r < 3; r++) {
-      const direct = await drive({
-        url: `${upstream.url}/v1/chat/completions`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'gpt-up', messages: MESSAGES }),
-        rate: RATE,
-        durationMs,
-      });
-      const viaJamey = await drive({
-        url: `${base}/v1/chat/completions`,
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ model: 'up', messages: MESSAGES }),
-        rate: RATE,
-        durationMs,
-      });
-      rounds.push({ direct, jamey: viaJamey });
-    }
+    await ask(`${base}/v1/chat/completions`, headers, 'up', [QUESTION], 1000);
+    rounds = await alternate([QUESTION]);
     // The same with a different question each request, as real traffic has: every turn is then a
     // new episodic memory (embedded, indexed) rather than a copy of the last.
     const asked = corpus(13);
-    const varied = Array.from({ length: 2000 }, () => asked().slice(0, 80));
-    for (let r = 0; r < 3; r++) {
-      const direct = await drive({
-        url: `${upstream.url}/v1/chat/completions`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        bodies: varied.map((q) =>
-          JSON.stringify({ model: 'gpt-up', messages: [{ role: 'user', content: q }] }),
-        ),
-        rate: RATE,
-        durationMs,
-      });
-      const viaJamey = await drive({
-        url: `${base}/v1/chat/completions`,
-        method: 'POST',
-        headers,
-        bodies: varied.map((q) => JSON.stringify({ model: 'up', messages: [{ role: 'user', content: q }] })),
-        rate: RATE,
-        durationMs,
-      });
-      variedRounds.push({ direct, jamey: viaJamey });
-    }
+    variedRounds = await alternate(Array.from({ length: 2000 }, () => asked().slice(0, 80)));
     // The pipeline's entity and its memories are stored after the latency rounds, so that storing
     // them (embedding, indexing, consolidation) does not run beside those rounds.
     // The entity's memories: sentences of English words drawn by frequency (Zipf), so that full-text
@@ -181,42 +187,39 @@ export async function chat(time?: number): Promise<Row[]> {
     upstream.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
-  const allOk = (r: LoadResult) => (r.statuses['200'] ?? 0) === r.requests && r.errors === 0 && !r.dropped;
-  const ok = rounds.every((r) => allOk(r.jamey) && allOk(r.direct));
-  const addedP50 = median(rounds.map((r) => r.jamey.p50 - r.direct.p50));
-  const addedP99 = median(rounds.map((r) => r.jamey.p99 - r.direct.p99));
-  const direct50 = median(rounds.map((r) => r.direct.p50));
-  const direct99 = median(rounds.map((r) => r.direct.p99));
+  const ok = (rs: readonly Round[]) => rs.every((r) => allOk(r.jamey) && allOk(r.direct));
+  const fixed = summarise(rounds);
+  const v = summarise(variedRounds);
   return [
     {
       suite: 'chat',
       name: `added p50 in front of an OpenAI-compatible upstream, ${RATE} req/s open-loop`,
-      value: addedP50,
-      unit: `ms (Jamey ${median(rounds.map((r) => r.jamey.p50)).toFixed(2)}, direct ${direct50.toFixed(2)})`,
-      baseline: direct50,
+      value: fixed.added50,
+      unit: `ms (Jamey ${fixed.jamey50.toFixed(2)}, direct ${fixed.direct50.toFixed(2)})`,
+      baseline: fixed.direct50,
       baselineName: 'direct call to the upstream, same load',
       goal: '< 1 ms',
-      met: ok && addedP50 < 1,
+      met: ok(rounds) && fixed.added50 < 1,
     },
     {
       suite: 'chat',
       name: `added p99 in front of an OpenAI-compatible upstream, ${RATE} req/s open-loop`,
-      value: addedP99,
-      unit: `ms (Jamey ${median(rounds.map((r) => r.jamey.p99)).toFixed(2)}, direct ${direct99.toFixed(2)})`,
-      baseline: direct99,
+      value: fixed.added99,
+      unit: `ms (Jamey ${fixed.jamey99.toFixed(2)}, direct ${fixed.direct99.toFixed(2)})`,
+      baseline: fixed.direct99,
       baselineName: 'direct call to the upstream, same load',
       goal: '< 3 ms',
-      met: ok && addedP99 < 3,
+      met: ok(rounds) && fixed.added99 < 3,
     },
     {
       suite: 'chat',
       name: `added p50 / p99, a different question each request, ${RATE} req/s open-loop`,
-      value: median(variedRounds.map((r) => r.jamey.p50 - r.direct.p50)),
-      unit: `ms p50, ${median(variedRounds.map((r) => r.jamey.p99 - r.direct.p99)).toFixed(2)} ms p99 (Jamey ${median(variedRounds.map((r) => r.jamey.p50)).toFixed(2)} / ${median(variedRounds.map((r) => r.jamey.p99)).toFixed(2)})`,
-      baseline: median(variedRounds.map((r) => r.direct.p50)),
+      value: v.added50,
+      unit: `ms p50, ${v.added99.toFixed(2)} ms p99 (Jamey ${v.jamey50.toFixed(2)} / ${v.jamey99.toFixed(2)})`,
+      baseline: v.direct50,
       baselineName: 'direct call to the upstream, same questions and load',
       goal: 'report',
-      met: variedRounds.every((r) => allOk(r.jamey) && allOk(r.direct)),
+      met: ok(variedRounds),
     },
     {
       suite: 'chat',
