@@ -23,21 +23,6 @@ import { JameyError } from './runtime/errors.js';
 import { optionsFromEnv, type RuntimeOptionsInput } from './runtime/options.js';
 
 export const CONFIG_FILE = 'jamey.config.json';
-/** Top-level keys of the file. */
-export const CONFIG_KEYS: readonly string[] = [
-  'providers',
-  'llm',
-  '$schema',
-  'runtime',
-  'memory',
-  'security',
-  'cache',
-  'integratedInfo',
-  'workspace',
-  'predictive',
-  'store',
-  'exclude',
-];
 /** Keys whose values are option groups of createJamey (validated where they are used). */
 const GROUP_KEYS = [
   'memory',
@@ -48,6 +33,15 @@ const GROUP_KEYS = [
   'predictive',
   'store',
 ] as const;
+/** Top-level keys of the file. */
+export const CONFIG_KEYS: readonly string[] = [
+  'providers',
+  'llm',
+  '$schema',
+  'runtime',
+  ...GROUP_KEYS,
+  'exclude',
+];
 /** Keys of the file's `llm` object. */
 export const CONFIG_LLM_KEYS: readonly string[] = ['router', 'chat', 'context', 'local', 'tokenizer'];
 const KEYS = new Set(CONFIG_KEYS);
