@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { inspect } from 'node:util';
 import {
   AnthropicProvider,
@@ -8,47 +8,25 @@ import {
   type UpstreamFailure,
 } from '../src/actors/llm/index.js';
 import { isJameyError, type JameyError } from '../src/runtime/errors.js';
-import { assemble, collect, upstreamExpectation, using } from './fixtures/llm-assert.js';
+import {
+  assemble,
+  chatRequest,
+  collect,
+  fakeUpstream,
+  PROMPT,
+  TOOLS,
+  upstreamExpectation,
+  using,
+} from './fixtures/llm-assert.js';
 import { providerFaultTests } from './fixtures/llm-faults.js';
-import { type FakeUpstream, startFakeAnthropic } from './fixtures/upstreams.js';
+import { startFakeAnthropic } from './fixtures/upstreams.js';
 
 const KEY = 'sk-ant-test-93b1d0c4e8';
-const PROMPT = 'the quick brown fox jumps';
-const REQUEST: ChatRequest = {
-  model: 'claude-test',
-  messages: [
-    { role: 'system', content: 'be brief' },
-    { role: 'user', content: PROMPT },
-  ],
-};
-const TOOLS = [
-  {
-    type: 'function',
-    function: {
-      name: 'lookup',
-      description: 'Looks a word up',
-      parameters: { type: 'object', properties: {} },
-    },
-  },
-];
-
-let fake: FakeUpstream;
-
-before(async () => {
-  fake = await startFakeAnthropic();
-});
-
-after(async () => {
-  await fake.close();
-});
-
-beforeEach(() => {
-  fake.behave('ok');
-  fake.requests.reset();
-});
+const REQUEST = chatRequest('claude-test');
+const fake = fakeUpstream(startFakeAnthropic);
 
 function provider(options: Partial<AnthropicProviderOptions> = {}): AnthropicProvider {
-  return new AnthropicProvider({ name: 'anthropic-test', baseUrl: fake.url, apiKey: KEY, ...options });
+  return new AnthropicProvider({ name: 'anthropic-test', baseUrl: fake().url, apiKey: KEY, ...options });
 }
 
 const expectUpstream = upstreamExpectation('anthropic-test', /^http:\/\/127\.0\.0\.1:\d+\/v1\/messages$/);
@@ -61,7 +39,7 @@ test('complete: system text goes top-level, the key in x-api-key, max_tokens def
     assert.equal(result.finishReason, 'stop');
     assert.deepEqual(result.usage, { promptTokens: 7, completionTokens: 5 });
     assert.equal(result.toolCalls, undefined);
-    const last = fake.requests.last!;
+    const last = fake().requests.last!;
     assert.equal(last.path, '/v1/messages');
     assert.equal(last.headers['x-api-key'], KEY);
     assert.equal(last.headers['anthropic-version'], '2023-06-01');
@@ -76,14 +54,14 @@ test('complete: system text goes top-level, the key in x-api-key, max_tokens def
 });
 
 test('complete: a baseUrl ending in /v1 is not doubled; max_tokens comes from the request or the option', async () => {
-  await using(provider({ baseUrl: `${fake.url}/v1`, defaultMaxTokens: 2 }), async (p) => {
+  await using(provider({ baseUrl: `${fake().url}/v1`, defaultMaxTokens: 2 }), async (p) => {
     const result = await p.complete(REQUEST);
-    assert.equal(fake.requests.last?.path, '/v1/messages');
-    assert.equal(fake.requests.last?.body?.max_tokens, 2);
+    assert.equal(fake().requests.last?.path, '/v1/messages');
+    assert.equal(fake().requests.last?.body?.max_tokens, 2);
     assert.equal(result.content, 'the quick');
     assert.equal(result.finishReason, 'length');
     await p.complete({ ...REQUEST, maxTokens: 40 });
-    assert.equal(fake.requests.last?.body?.max_tokens, 40);
+    assert.equal(fake().requests.last?.body?.max_tokens, 40);
   });
 });
 
@@ -96,7 +74,7 @@ test('stream: the assembled deltas equal the complete answer, with usage and fin
     assert.ok(chunks.length > 2, 'more than one delta');
     assert.equal(end.finishReason, 'stop');
     assert.deepEqual(end.usage, whole.usage);
-    assert.equal(fake.requests.last?.body?.stream, true);
+    assert.equal(fake().requests.last?.body?.stream, true);
     const cut = assemble(await collect(p.stream({ ...REQUEST, maxTokens: 3 })));
     assert.equal(cut.content, 'the quick brown');
     assert.equal(cut.end.finishReason, 'length');
@@ -108,10 +86,10 @@ test('tool use: OpenAI tool definitions in, tool_use blocks out as tool calls, s
   await using(provider(), async (p) => {
     const request: ChatRequest = { ...REQUEST, tools: TOOLS, toolChoice: 'required' };
     const whole = await p.complete(request);
-    assert.deepEqual(fake.requests.last?.body?.tools, [
+    assert.deepEqual(fake().requests.last?.body?.tools, [
       { name: 'lookup', description: 'Looks a word up', input_schema: { type: 'object', properties: {} } },
     ]);
-    assert.deepEqual(fake.requests.last?.body?.tool_choice, { type: 'any' });
+    assert.deepEqual(fake().requests.last?.body?.tool_choice, { type: 'any' });
     assert.equal(whole.finishReason, 'tool_calls');
     assert.deepEqual(whole.toolCalls, [
       {
@@ -137,7 +115,7 @@ test('tool use: OpenAI tool definitions in, tool_use blocks out as tool calls, s
         { role: 'tool', content: 'a fox', tool_call_id: 'call_fake_0' },
       ],
     });
-    assert.deepEqual(fake.requests.last?.body?.messages, [
+    assert.deepEqual(fake().requests.last?.body?.messages, [
       { role: 'user', content: PROMPT },
       {
         role: 'assistant',
@@ -151,7 +129,7 @@ test('tool use: OpenAI tool definitions in, tool_use blocks out as tool calls, s
 // The shared faults. A proxy in front of the API may echo the rejected key.
 providerFaultTests({
   provider: (o) => provider(o),
-  fake: () => fake,
+  fake,
   request: REQUEST,
   prompt: PROMPT,
   key: KEY,
@@ -172,7 +150,7 @@ providerFaultTests({
 
 test('an error event inside the stream is a coded error with the status its type stands for', async () => {
   await using(provider(), async (p) => {
-    fake.behave({ errorAfter: 1 });
+    fake().behave({ errorAfter: 1 });
     const seen: string[] = [];
     await assert.rejects(
       async () => {
@@ -203,7 +181,7 @@ test('options are validated and name the offending option', () => {
   ];
   for (const [options, name] of bad) {
     assert.throws(
-      () => new AnthropicProvider({ name: 'x', baseUrl: fake.url, ...options }),
+      () => new AnthropicProvider({ name: 'x', baseUrl: fake().url, ...options }),
       (err: unknown) => {
         assert.ok(isJameyError(err, 'JAMEY_ERR_INVALID_OPTION'), inspect(err));
         assert.match(err.message, new RegExp(`^${name} `));
@@ -220,5 +198,5 @@ test('after close() calls fail without reaching the service and are not retryabl
   await p.close();
   await assert.rejects(p.complete(REQUEST), expectUpstream('network', false));
   await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('network', false));
-  assert.equal(fake.requests.count, 0);
+  assert.equal(fake().requests.count, 0);
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { inspect } from 'node:util';
 import { NdjsonDecoder } from '../src/actors/llm/http.js';
 import {
@@ -9,47 +9,25 @@ import {
   type UpstreamFailure,
 } from '../src/actors/llm/index.js';
 import { isJameyError } from '../src/runtime/errors.js';
-import { assemble, collect, upstreamExpectation, using } from './fixtures/llm-assert.js';
+import {
+  assemble,
+  chatRequest,
+  collect,
+  fakeUpstream,
+  PROMPT,
+  TOOLS,
+  upstreamExpectation,
+  using,
+} from './fixtures/llm-assert.js';
 import { providerFaultTests } from './fixtures/llm-faults.js';
-import { type FakeUpstream, startFakeOllama } from './fixtures/upstreams.js';
+import { startFakeOllama } from './fixtures/upstreams.js';
 
 const KEY = 'sk-test-4f9c2a7e1b';
-const PROMPT = 'the quick brown fox jumps';
-const REQUEST: ChatRequest = {
-  model: 'llama-test',
-  messages: [
-    { role: 'system', content: 'be brief' },
-    { role: 'user', content: PROMPT },
-  ],
-};
-const TOOLS = [
-  {
-    type: 'function',
-    function: {
-      name: 'lookup',
-      description: 'Looks a word up',
-      parameters: { type: 'object', properties: {} },
-    },
-  },
-];
-
-let fake: FakeUpstream;
-
-before(async () => {
-  fake = await startFakeOllama();
-});
-
-after(async () => {
-  await fake.close();
-});
-
-beforeEach(() => {
-  fake.behave('ok');
-  fake.requests.reset();
-});
+const REQUEST = chatRequest('llama-test');
+const fake = fakeUpstream(startFakeOllama);
 
 function provider(options: Partial<OllamaProviderOptions> = {}): OllamaProvider {
-  return new OllamaProvider({ name: 'ollama-test', baseUrl: fake.url, apiKey: KEY, ...options });
+  return new OllamaProvider({ name: 'ollama-test', baseUrl: fake().url, apiKey: KEY, ...options });
 }
 
 const expectUpstream = upstreamExpectation('ollama-test', /^http:\/\/127\.0\.0\.1:\d+\/api\/chat$/);
@@ -62,7 +40,7 @@ test('complete: POST /api/chat with stream false, sampling in options; usage and
     assert.equal(result.finishReason, 'stop');
     assert.deepEqual(result.usage, { promptTokens: 7, completionTokens: 5 });
     assert.equal(result.toolCalls, undefined);
-    const last = fake.requests.last!;
+    const last = fake().requests.last!;
     assert.equal(last.path, '/api/chat');
     assert.equal(last.headers.authorization, `Bearer ${KEY}`);
     assert.deepEqual(last.body?.messages, REQUEST.messages);
@@ -84,7 +62,7 @@ test('stream: NDJSON lines assembled equal the complete answer; the done line gi
     assert.ok(chunks.length > 2, 'more than one delta');
     assert.equal(end.finishReason, 'stop');
     assert.deepEqual(end.usage, whole.usage);
-    assert.equal(fake.requests.last?.body?.stream, true);
+    assert.equal(fake().requests.last?.body?.stream, true);
     const cut = assemble(await collect(p.stream({ ...REQUEST, maxTokens: 3 })));
     assert.equal(cut.content, 'the quick brown');
     assert.equal(cut.end.finishReason, 'length');
@@ -96,7 +74,7 @@ test('tool calls: arguments objects become JSON text, whole in one streamed delt
   await using(provider(), async (p) => {
     const request: ChatRequest = { ...REQUEST, tools: TOOLS };
     const whole = await p.complete(request);
-    assert.deepEqual(fake.requests.last?.body?.tools, TOOLS);
+    assert.deepEqual(fake().requests.last?.body?.tools, TOOLS);
     assert.equal(whole.finishReason, 'tool_calls');
     assert.deepEqual(whole.toolCalls, [
       {
@@ -118,7 +96,7 @@ test('tool calls: arguments objects become JSON text, whole in one streamed delt
         { role: 'tool', content: 'a fox', name: 'lookup', tool_call_id: 'call_0' },
       ],
     });
-    assert.deepEqual(fake.requests.last?.body?.messages, [
+    assert.deepEqual(fake().requests.last?.body?.messages, [
       { role: 'user', content: PROMPT },
       {
         role: 'assistant',
@@ -133,18 +111,18 @@ test('tool calls: arguments objects become JSON text, whole in one streamed delt
 test('embed: POST /api/embed {model, input} gives one vector per input, with usage', async () => {
   await using(provider(), async (p) => {
     const result = await p.embed('embed-test', ['a', 'bb cc', 'ddd']);
-    assert.equal(fake.requests.last?.path, '/api/embed');
-    assert.deepEqual(fake.requests.last?.body, { model: 'embed-test', input: ['a', 'bb cc', 'ddd'] });
+    assert.equal(fake().requests.last?.path, '/api/embed');
+    assert.deepEqual(fake().requests.last?.body, { model: 'embed-test', input: ['a', 'bb cc', 'ddd'] });
     assert.deepEqual(result.vectors, [
       [2, 3, 4],
       [6, 8, 10],
       [4, 5, 6],
     ]);
     assert.deepEqual(result.usage, { promptTokens: 4 });
-    const before = fake.requests.count;
+    const before = fake().requests.count;
     assert.deepEqual(await p.embed('embed-test', []), { vectors: [], usage: { promptTokens: 0 } });
-    assert.equal(fake.requests.count, before);
-    fake.behave('garbage');
+    assert.equal(fake().requests.count, before);
+    fake().behave('garbage');
     await assert.rejects(p.embed('embed-test', ['a']), (err) => {
       assert.ok(isJameyError(err, 'JAMEY_ERR_UPSTREAM'));
       assert.equal((err.details as UpstreamFailure).reason, 'bad-response');
@@ -157,7 +135,7 @@ test('embed: POST /api/embed {model, input} gives one vector per input, with usa
 // The shared faults. A proxy in front of Ollama may echo the rejected key.
 providerFaultTests({
   provider: (o) => provider(o),
-  fake: () => fake,
+  fake,
   request: REQUEST,
   prompt: PROMPT,
   key: KEY,
@@ -183,7 +161,7 @@ test('options are validated and name the offending option', () => {
   ];
   for (const [options, name] of bad) {
     assert.throws(
-      () => new OllamaProvider({ name: 'x', baseUrl: fake.url, ...options }),
+      () => new OllamaProvider({ name: 'x', baseUrl: fake().url, ...options }),
       (err: unknown) => {
         assert.ok(isJameyError(err, 'JAMEY_ERR_INVALID_OPTION'), inspect(err));
         assert.match(err.message, new RegExp(`^${name} `));
@@ -200,7 +178,7 @@ test('after close() calls fail without reaching the service and are not retryabl
   await p.close();
   await assert.rejects(p.complete(REQUEST), expectUpstream('network', false));
   await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('network', false));
-  assert.equal(fake.requests.count, 0);
+  assert.equal(fake().requests.count, 0);
 });
 
 test('NDJSON decoding: lines and characters split across chunks, CRLF, blank lines, an unterminated last line', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { inspect } from 'node:util';
 import { SseDecoder } from '../src/actors/llm/http.js';
 import {
@@ -9,47 +9,25 @@ import {
   type OpenAIProviderOptions,
 } from '../src/actors/llm/index.js';
 import { isJameyError, JameyError } from '../src/runtime/errors.js';
-import { assemble, collect, upstreamExpectation, using } from './fixtures/llm-assert.js';
+import {
+  assemble,
+  chatRequest,
+  collect,
+  fakeUpstream,
+  PROMPT,
+  TOOLS,
+  upstreamExpectation,
+  using,
+} from './fixtures/llm-assert.js';
 import { providerFaultTests } from './fixtures/llm-faults.js';
-import { type FakeUpstream, startFakeOpenAI } from './fixtures/upstreams.js';
+import { startFakeOpenAI } from './fixtures/upstreams.js';
 
 const KEY = 'sk-test-4f9c2a7e1b';
-const PROMPT = 'the quick brown fox jumps';
-const REQUEST: ChatRequest = {
-  model: 'gpt-test',
-  messages: [
-    { role: 'system', content: 'be brief' },
-    { role: 'user', content: PROMPT },
-  ],
-};
-const TOOLS = [
-  {
-    type: 'function',
-    function: {
-      name: 'lookup',
-      description: 'Looks a word up',
-      parameters: { type: 'object', properties: {} },
-    },
-  },
-];
-
-let fake: FakeUpstream;
-
-before(async () => {
-  fake = await startFakeOpenAI();
-});
-
-after(async () => {
-  await fake.close();
-});
-
-beforeEach(() => {
-  fake.behave('ok');
-  fake.requests.reset();
-});
+const REQUEST = chatRequest('gpt-test');
+const fake = fakeUpstream(startFakeOpenAI);
 
 function provider(options: Partial<OpenAIProviderOptions> = {}): OpenAIProvider {
-  return new OpenAIProvider({ name: 'openai-test', baseUrl: fake.url, apiKey: KEY, ...options });
+  return new OpenAIProvider({ name: 'openai-test', baseUrl: fake().url, apiKey: KEY, ...options });
 }
 
 const expectUpstream = upstreamExpectation(
@@ -65,7 +43,7 @@ test('complete: echoes through /v1/chat/completions with the bearer key, usage a
     assert.equal(result.finishReason, 'stop');
     assert.deepEqual(result.usage, { promptTokens: 7, completionTokens: 5 });
     assert.equal(result.toolCalls, undefined);
-    const last = fake.requests.last!;
+    const last = fake().requests.last!;
     assert.equal(last.path, '/v1/chat/completions');
     assert.equal(last.headers.authorization, `Bearer ${KEY}`);
     assert.deepEqual(last.body?.messages, REQUEST.messages);
@@ -78,12 +56,12 @@ test('complete: echoes through /v1/chat/completions with the bearer key, usage a
 
 test('complete: a baseUrl ending in /v1 is not doubled; maxTokensField renames the limit', async () => {
   await using(
-    provider({ baseUrl: `${fake.url}/v1/`, maxTokensField: 'max_completion_tokens' }),
+    provider({ baseUrl: `${fake().url}/v1/`, maxTokensField: 'max_completion_tokens' }),
     async (p) => {
       const result = await p.complete({ ...REQUEST, maxTokens: 2 });
-      assert.equal(fake.requests.last?.path, '/v1/chat/completions');
-      assert.equal(fake.requests.last?.body?.max_completion_tokens, 2);
-      assert.equal(fake.requests.last?.body?.max_tokens, undefined);
+      assert.equal(fake().requests.last?.path, '/v1/chat/completions');
+      assert.equal(fake().requests.last?.body?.max_completion_tokens, 2);
+      assert.equal(fake().requests.last?.body?.max_tokens, undefined);
       assert.equal(result.content, 'the quick');
       assert.equal(result.finishReason, 'length');
     },
@@ -99,8 +77,8 @@ test('stream: the assembled deltas equal the complete answer, with usage and fin
     assert.ok(chunks.length > 2, 'more than one delta');
     assert.equal(end.finishReason, 'stop');
     assert.deepEqual(end.usage, whole.usage);
-    assert.equal(fake.requests.last?.body?.stream, true);
-    assert.deepEqual(fake.requests.last?.body?.stream_options, { include_usage: true });
+    assert.equal(fake().requests.last?.body?.stream, true);
+    assert.deepEqual(fake().requests.last?.body?.stream_options, { include_usage: true });
     const cut = assemble(await collect(p.stream({ ...REQUEST, maxTokens: 3 })));
     assert.equal(cut.content, 'the quick brown');
     assert.equal(cut.end.finishReason, 'length');
@@ -111,8 +89,8 @@ test('tool calls pass through: tools and tool_choice in, tool_calls out, streame
   await using(provider(), async (p) => {
     const request: ChatRequest = { ...REQUEST, tools: TOOLS, toolChoice: 'required' };
     const whole = await p.complete(request);
-    assert.deepEqual(fake.requests.last?.body?.tools, TOOLS);
-    assert.equal(fake.requests.last?.body?.tool_choice, 'required');
+    assert.deepEqual(fake().requests.last?.body?.tools, TOOLS);
+    assert.equal(fake().requests.last?.body?.tool_choice, 'required');
     assert.equal(whole.finishReason, 'tool_calls');
     assert.equal(whole.content, null);
     assert.deepEqual(whole.toolCalls, [
@@ -140,50 +118,50 @@ test('tool calls pass through: tools and tool_choice in, tool_calls out, streame
       ],
     };
     await p.complete(followUp);
-    assert.deepEqual(fake.requests.last?.body?.messages, followUp.messages);
+    assert.deepEqual(fake().requests.last?.body?.messages, followUp.messages);
   });
 });
 
 test('connections are kept alive across answers, streamed or not; a reader that stops early frees its own', async () => {
   await using(provider({ connections: 1 }), async (p) => {
-    const opened = fake.connections;
+    const opened = fake().connections;
     for (let i = 0; i < 3; i++) {
       await p.complete(REQUEST);
       assemble(await collect(p.stream(REQUEST)));
     }
-    assert.equal(fake.connections - opened, 1, 'six answers over one connection');
-    fake.behave({ stall: 2 });
+    assert.equal(fake().connections - opened, 1, 'six answers over one connection');
+    fake().behave({ stall: 2 });
     for await (const c of p.stream(REQUEST)) {
       assert.equal(c.type, 'delta');
       break;
     }
-    fake.behave('ok');
+    fake().behave('ok');
     // With one connection, this waits forever unless stopping early released the stalled one.
     assert.equal((await p.complete(REQUEST)).content, PROMPT);
   });
 });
 
 test('embed: vectors in input order by index, usage, no request for no input', async () => {
-  await using(provider({ baseUrl: `${fake.url}/v1` }), async (p) => {
+  await using(provider({ baseUrl: `${fake().url}/v1` }), async (p) => {
     const result = await p.embed('embed-test', ['a', 'bb cc', 'ddd']);
-    assert.equal(fake.requests.last?.path, '/v1/embeddings');
-    assert.deepEqual(fake.requests.last?.body?.input, ['a', 'bb cc', 'ddd']);
+    assert.equal(fake().requests.last?.path, '/v1/embeddings');
+    assert.deepEqual(fake().requests.last?.body?.input, ['a', 'bb cc', 'ddd']);
     assert.deepEqual(result.vectors, [
       [2, 3, 4],
       [6, 8, 10],
       [4, 5, 6],
     ]);
     assert.deepEqual(result.usage, { promptTokens: 4 });
-    const before = fake.requests.count;
+    const before = fake().requests.count;
     assert.deepEqual(await p.embed('embed-test', []), { vectors: [], usage: { promptTokens: 0 } });
-    assert.equal(fake.requests.count, before);
+    assert.equal(fake().requests.count, before);
   });
 });
 
 // The shared faults. OpenAI names the rejected key in its 401 body.
 providerFaultTests({
   provider: (o) => provider(o),
-  fake: () => fake,
+  fake,
   request: REQUEST,
   prompt: PROMPT,
   key: KEY,
@@ -210,7 +188,7 @@ test('options are validated and name the offending option', () => {
   ];
   for (const [options, name] of bad) {
     assert.throws(
-      () => new OpenAIProvider({ name: 'x', baseUrl: fake.url, ...options }),
+      () => new OpenAIProvider({ name: 'x', baseUrl: fake().url, ...options }),
       (err: unknown) => {
         assert.ok(isJameyError(err, 'JAMEY_ERR_INVALID_OPTION'), inspect(err));
         assert.match(err.message, new RegExp(`^${name} `));
@@ -227,7 +205,7 @@ test('after close() calls fail without reaching the service and are not retryabl
   await p.close();
   await assert.rejects(p.complete(REQUEST), expectUpstream('network', false));
   await assert.rejects(collect(p.stream(REQUEST)), expectUpstream('network', false));
-  assert.equal(fake.requests.count, 0);
+  assert.equal(fake().requests.count, 0);
 });
 
 test('isRetryable: only upstream errors that say so', () => {
