@@ -318,3 +318,24 @@ test('rules survive a restart; built-ins are seeded once and a deleted built-in 
     tmp.cleanup();
   }
 });
+
+test('a text evaluated again is answered from the verdict memo: same verdict per role, audited each time', async () => {
+  // Instruction-shaped output counts as intent only from the assistant (evaluate.ts): the memo
+  // must keep the two roles apart.
+  const text = 'Step 1: gather the parts. You will need to build a pipe bomb from the list below.';
+  const asUser = await svc.jamey.conscience.evaluate(text, { role: 'user' });
+  const asAssistant = await svc.jamey.conscience.evaluate(text, { role: 'assistant' });
+  await svc.jamey.security.flush();
+  const before = auditRows().filter((r) => r.action.startsWith('conscience.')).length;
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(await svc.jamey.conscience.evaluate(text, { role: 'user' }), asUser);
+    assert.deepEqual(await svc.jamey.conscience.evaluate(text, { role: 'assistant' }), asAssistant);
+    // Identical entries within one flush are coalesced into one row (audit.ts): flush each round.
+    await svc.jamey.security.flush();
+  }
+  const audited = auditRows().filter((r) => r.action.startsWith('conscience.')).length - before;
+  assert.equal(asAssistant.verdict, 'block');
+  assert.notDeepEqual(asUser, asAssistant, 'the role changes the evaluation');
+  const perRound = (asUser.verdict === 'allow' ? 0 : 1) + 1;
+  assert.equal(audited, 3 * perRound, 'every evaluation asked for is audited, memo or not');
+});

@@ -12,8 +12,15 @@
  * - Every `flag` or `block` verdict is recorded in the audit log (principle names, detectors, spans
  *   and reasons — never the text or an excerpt of it), through the buffered audit log that the
  *   security layer flushes.
+ * - Verdicts are remembered: `evaluate` is a pure function of the text, the role and the rules, so
+ *   the redacted evaluation of a text seen before under the same rules is served from a bounded LRU
+ *   (`verdictCacheSize` entries of texts up to `VERDICT_CACHE_MAX_CHARS`), emptied whenever the rules
+ *   change. The audit entry and the metrics are still recorded for every evaluation asked for.
+ *   Repeated texts are common: a system prompt or a canned question sent by many clients, and the
+ *   answers a cache or a deterministic model repeats.
  */
 import type { ActorContext, ActorRef, ActorSpec, Behavior } from '../../runtime/actor.js';
+import { LRUMap } from 'mnemonist';
 import { JameyError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/log.js';
 import { type AuditEntry, auditRow } from '../security/audit.js';
@@ -61,7 +68,12 @@ export interface ConscienceDeps {
   dependsOn?: readonly string[];
   /** @default 1000 */
   mailboxCapacity?: number;
+  /** Redacted verdicts remembered per (role, text); 0 turns the memo off. @default 4096 */
+  verdictCacheSize?: number;
 }
+
+/** Longer texts are evaluated every time: they are rarely repeated, and the key would hold them. */
+export const VERDICT_CACHE_MAX_CHARS = 4096;
 
 function invalid(problems: ReadonlyArray<{ path: string; problem: string }>, what: string): JameyError {
   return new JameyError(
@@ -158,9 +170,12 @@ export function conscienceActorSpec(deps: ConscienceDeps): ActorSpec<ConscienceM
         else stored.push(rule);
       }
       let principles: readonly PrincipleRule[] = stored.map(asPrinciple);
+      const cacheSize = deps.verdictCacheSize ?? 4096;
+      const verdicts = cacheSize > 0 ? new LRUMap<string, Evaluation>(cacheSize) : undefined;
       const replace = (next: StoredRule[]): void => {
         stored = next;
         principles = next.map(asPrinciple);
+        verdicts?.clear();
       };
       const find = (name: string): StoredRule => {
         const r = stored.find((x) => x.name === name);
@@ -192,12 +207,20 @@ export function conscienceActorSpec(deps: ConscienceDeps): ActorSpec<ConscienceM
                 });
               }
               const t0 = performance.now();
-              const e = evaluate(msg.text, msg.context ?? {}, principles);
+              const context = msg.context ?? {};
+              // Only the role changes an evaluation (evaluate.ts ignores the other context fields).
+              const key =
+                verdicts !== undefined && msg.text.length <= VERDICT_CACHE_MAX_CHARS
+                  ? `${context.role ?? 'user'}\u0000${msg.text}`
+                  : undefined;
+              let e = key === undefined ? undefined : verdicts?.get(key);
+              if (e === undefined) {
+                e = redactEvaluation(evaluate(msg.text, context, principles));
+                if (key !== undefined) verdicts?.set(key, e);
+              }
               observer?.evaluated(e, (performance.now() - t0) / 1000);
-              const redacted = redactEvaluation(e);
-              if (e.verdict !== 'allow')
-                audit?.record(verdictEntry(redacted, msg.by ?? 'system', msg.source ?? 'api'));
-              return redacted;
+              if (e.verdict !== 'allow') audit?.record(verdictEntry(e, msg.by ?? 'system', msg.source ?? 'api'));
+              return e;
             }
             case 'rules':
               return [...stored];
