@@ -19,8 +19,9 @@
  *   Repeated texts are common: a system prompt or a canned question sent by many clients, and the
  *   answers a cache or a deterministic model repeats.
  */
-import type { ActorContext, ActorRef, ActorSpec, Behavior } from '../../runtime/actor.js';
+
 import { LRUMap } from 'mnemonist';
+import type { ActorContext, ActorRef, ActorSpec, Behavior } from '../../runtime/actor.js';
 import { JameyError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/log.js';
 import { type AuditEntry, auditRow } from '../security/audit.js';
@@ -219,7 +220,8 @@ export function conscienceActorSpec(deps: ConscienceDeps): ActorSpec<ConscienceM
                 if (key !== undefined) verdicts?.set(key, e);
               }
               observer?.evaluated(e, (performance.now() - t0) / 1000);
-              if (e.verdict !== 'allow') audit?.record(verdictEntry(e, msg.by ?? 'system', msg.source ?? 'api'));
+              if (e.verdict !== 'allow')
+                audit?.record(verdictEntry(e, msg.by ?? 'system', msg.source ?? 'api'));
               return e;
             }
             case 'rules':
