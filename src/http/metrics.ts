@@ -4,7 +4,8 @@
  * `OTHER`, the status a number. Children are cached per label set, so a request costs one map
  * lookup and one observation.
  */
-import { Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { FastHistogram } from '../runtime/fast-metrics.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const NAME = 'jamey_http_request_duration_seconds';
@@ -13,8 +14,8 @@ export type ObserveRequest = (route: string, method: string, status: number, sec
 
 export function httpMetrics(registry: Registry): ObserveRequest {
   const histogram =
-    (registry.getSingleMetric(NAME) as Histogram<'route' | 'method' | 'status'> | undefined) ??
-    new Histogram({
+    (registry.getSingleMetric(NAME) as unknown as FastHistogram<'route' | 'method' | 'status'> | undefined) ??
+    new FastHistogram({
       name: NAME,
       help: 'HTTP request duration from arrival to the end of the response, by route pattern, method and status.',
       labelNames: ['route', 'method', 'status'] as const,

@@ -5,9 +5,10 @@
  * the pool's task time are observed as they happen. Labels are bounded: actor names and task labels
  * come from code, never from requests. (prom-client README, "Registry" and "collect".)
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ActorHost } from './actor.js';
 import type { DeadLetters } from './dead-letters.js';
+import { FastHistogram } from './fast-metrics.js';
 import type { TaskPool } from './pool.js';
 import type { ChildInfo } from './supervisor.js';
 
@@ -28,8 +29,8 @@ export class RuntimeMetrics {
   readonly registry: Registry;
   private source: MetricsSource | undefined;
   private pool: TaskPool | undefined;
-  private readonly processing: Histogram<'actor'>;
-  private readonly taskSeconds: Histogram<'task' | 'outcome'>;
+  private readonly processing: FastHistogram<'actor'>;
+  private readonly taskSeconds: FastHistogram<'task' | 'outcome'>;
 
   constructor(options: { defaultMetrics?: boolean; prefix?: string } = {}) {
     this.registry = new Registry();
@@ -111,7 +112,7 @@ export class RuntimeMetrics {
       'counter',
     );
 
-    this.processing = new Histogram({
+    this.processing = new FastHistogram({
       name: 'jamey_actor_processing_seconds',
       help: 'Handler time per message (sampled: one message in 16).',
       labelNames: ['actor'] as const,
@@ -172,7 +173,7 @@ export class RuntimeMetrics {
       "Share of the pool's capacity spent running tasks (0..1).",
       (p) => p.utilization,
     );
-    this.taskSeconds = new Histogram({
+    this.taskSeconds = new FastHistogram({
       name: 'jamey_pool_task_seconds',
       help: 'Task time from submission to result, by task and outcome (ok or error code).',
       labelNames: ['task', 'outcome'] as const,
@@ -195,7 +196,7 @@ export class RuntimeMetrics {
   bindPool(pool: TaskPool): void {
     this.pool = pool;
     // Children cached by label pair: both labels are bounded, and the lookup is on every task.
-    const children = new Map<string, ReturnType<Histogram<'task' | 'outcome'>['labels']>>();
+    const children = new Map<string, ReturnType<FastHistogram<'task' | 'outcome'>['labels']>>();
     pool.observeTask = (task, outcome, seconds) => {
       const key = `${task}\u0000${outcome}`;
       let child = children.get(key);

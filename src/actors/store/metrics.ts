@@ -1,6 +1,7 @@
 /** Store metrics on the runtime's registry: batch sizes and commit times as they happen, file sizes at scrape time. */
 import { statSync } from 'node:fs';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { FastHistogram } from '../../runtime/fast-metrics.js';
 import type { MaintenanceReport, Store } from './store.js';
 
 function size(file: string): number {
@@ -38,21 +39,25 @@ export function maintenanceMetrics(registry: Registry): (report: MaintenanceRepo
 
 export function registerStoreMetrics(registry: Registry, store: Store): void {
   const registers = [registry];
-  const batch = new Histogram({
+  const batch = new FastHistogram({
     name: 'jamey_store_batch_size',
+    labelNames: [],
     help: 'Writes committed per transaction (group commit).',
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
     registers,
   });
-  const commit = new Histogram({
+  const commit = new FastHistogram({
     name: 'jamey_store_commit_seconds',
+    labelNames: [],
     help: 'Time to run and commit one batch of writes.',
     buckets: [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers,
   });
+  const batches = batch.labels({});
+  const commits = commit.labels({});
   store.stats.observeBatch = (n, seconds) => {
-    batch.observe(n);
-    commit.observe(seconds);
+    batches.observe(n);
+    commits.observe(seconds);
   };
   new Gauge({
     name: 'jamey_store_database_bytes',
