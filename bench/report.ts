@@ -87,6 +87,12 @@ export function formatValue(n: number): string {
   return n.toPrecision(2);
 }
 
+/** A slope: two significant digits (0.012 MB/min), zero as 0. */
+function formatSlope(n: number): string {
+  if (n === 0) return '0';
+  return Math.abs(n) >= 10 ? formatValue(n) : n.toPrecision(2);
+}
+
 function formatRatio(r: number): string {
   return Math.abs(r) >= 100 ? r.toFixed(0) : r.toPrecision(3);
 }
@@ -219,9 +225,9 @@ function soakSection(soak: SoakResults | Error, links: ReportLinks): string[] {
     '',
     '| measure | slope |',
     '|---|---|',
-    `| RSS | ${formatValue(s.rssMBPerMin)} MB/min |`,
-    `| heap used | ${formatValue(s.heapMBPerMin)} MB/min |`,
-    `| open file descriptors | ${formatValue(s.fdsPerMin)} /min |`,
+    `| RSS | ${formatSlope(s.rssMBPerMin)} MB/min |`,
+    `| heap used | ${formatSlope(s.heapMBPerMin)} MB/min |`,
+    `| open file descriptors | ${formatSlope(s.fdsPerMin)} /min |`,
   );
   const last = soak.samples.at(-1);
   if (last !== undefined) {

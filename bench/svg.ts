@@ -50,6 +50,9 @@ export const PALETTE = [
   '#bab0ac',
 ] as const;
 
+/** Series with more points than this are drawn without point markers. */
+const MAX_MARKERS = 40;
+
 const MARGIN = { left: 72, right: 250, top: 44, bottom: 58 };
 
 export function escapeXml(text: string): string {
@@ -204,7 +207,8 @@ export function lineChart(o: LineChartOptions): string {
     out.push(
       `<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts}"><title>${escapeXml(s.name)}</title></polyline>`,
     );
-    for (const p of s.points) {
+    // Markers show where the measurements are; on a dense series (a time line) they would only blur it.
+    for (const p of s.points.length > MAX_MARKERS ? [] : s.points) {
       out.push(`<circle cx="${f1(X(p[0]))}" cy="${f1(Y(p[1]))}" r="2.5" fill="${color}"/>`);
     }
     if (s.unlisted !== true) legend.push({ label: s.name, color, dashed: s.dashed === true });
