@@ -29,7 +29,8 @@ import { corpus } from './memory.js';
 const UPSTREAM = fileURLToPath(new URL('./load/upstream.js', import.meta.url));
 const RATE = 500;
 
-async function startUpstream(): Promise<{ url: string; child: ChildProcess }> {
+/** The fake upstream (load/upstream.ts) in its own process; resolves once it listens. */
+export async function startUpstream(): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
   const url = await new Promise<string>((resolve, reject) => {

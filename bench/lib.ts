@@ -1,5 +1,5 @@
 /** Shared bench plumbing: run tinybench tasks and report rows with the same-run baseline ratio. */
-import { cpus } from 'node:os';
+import { cpus, platform, release, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
 
 export interface Row {
@@ -72,10 +72,24 @@ export function median(values: number[]): number {
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-export function machine(): { cpu: string; cores: number; node: string; date: string } {
+/** The machine a run measured: CPU model and cores, RAM, OS, Node version, and when. */
+export interface Machine {
+  cpu: string;
+  cores: number;
+  /** Total RAM in GiB (absent in results written before it was recorded). */
+  memoryGB?: number;
+  /** e.g. "linux 6.8.0" (absent in results written before it was recorded). */
+  os?: string;
+  node: string;
+  date: string;
+}
+
+export function machine(): Machine {
   return {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
+    memoryGB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${platform()} ${release()}`,
     node: process.version,
     date: new Date().toISOString(),
   };
@@ -95,7 +109,9 @@ export function markdown(rows: Row[]): string {
   for (const r of rows) {
     lines.push(
       `| ${r.suite} | ${r.name} | ${fmt(r.value)} ${r.unit} | ${
-        r.baseline === undefined ? '—' : `${fmt(r.baseline)} ${r.unit} (${r.baselineName ?? ''})`
+        r.baseline === undefined
+          ? '—'
+          : `${fmt(r.baseline)} ${r.unit.split(' ')[0]} (${r.baselineName ?? ''})`
       } | ${r.ratio === undefined ? '—' : r.ratio.toFixed(3)} | ${r.goal} | ${r.met ? 'yes' : 'NO'} |`,
     );
   }

@@ -1,9 +1,14 @@
 /**
- * `npm run bench`: runs the benchmark suites and prints a markdown table; `--json FILE` also writes
- * the rows with the machine, Node version and date. `--only actor,ask,pool,store,recall,cache,http,chat,phi,compress` picks suites;
- * `--time MS` sets the measuring time per task and round.
+ * `npm run bench`: runs the benchmark suites and prints a markdown table. A full run (no `--only`)
+ * also writes the results (rows, load curves, machine, Node version, date, command) to
+ * `bench/results/<YYYY-MM-DD>.json` and renders `bench/REPORT.md` with its charts (report.ts).
+ * `--json FILE` and `--report FILE` choose where; with `--only` nothing is written unless asked, so a
+ * partial run does not overwrite the committed report.
+ * `--only actor,ask,pool,store,recall,cache,http,chat,load,phi,compress` picks suites;
+ * `--time MS` sets the measuring time per task and round (per ladder step for `load`).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheTiers } from './cache.js';
 import { chat } from './chat.js';
@@ -11,10 +16,16 @@ import { DEFAULT_TEXTS, runCompressBench } from './compress.js';
 import { frontEnd } from './http.js';
 import { actorThroughput, askRoundTrips, poolOverhead } from './kernel.js';
 import { machine, markdown, type Row } from './lib.js';
+import { loadLadder } from './load/ladder.js';
+import type { LoadCurve } from './load/saturation.js';
 import { recallLatency, storeWrites } from './memory.js';
 import { runPhiBench } from './phi.js';
+import { type BenchResults, REPORT_FILE, RESULTS_DIR, writeReport } from './report.js';
 
-const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
+/** A suite's rows, and for the load suite the ladders behind them (for the charts). */
+type SuiteOutput = Row[] | { rows: Row[]; curves: LoadCurve[] };
+
+const SUITES: Record<string, (time?: number) => Promise<SuiteOutput>> = {
   actor: actorThroughput,
   ask: askRoundTrips,
   pool: poolOverhead,
@@ -23,6 +34,7 @@ const SUITES: Record<string, (time?: number) => Promise<Row[]>> = {
   cache: cacheTiers,
   http: frontEnd,
   chat,
+  load: loadLadder,
   phi: phiSuite,
   compress: compressSuite,
 };
@@ -125,10 +137,18 @@ async function phiSuite(time?: number): Promise<Row[]> {
   });
 }
 
+/** How this run was started, for the report (npm sets npm_lifecycle_event for `npm run bench`). */
+function commandLine(): string {
+  const args = process.argv.slice(2).join(' ');
+  const head = process.env['npm_lifecycle_event'] === 'bench' ? 'npm run bench' : 'node dist/bench/run.js';
+  return args === '' ? head : `${head}${head.startsWith('npm') ? ' --' : ''} ${args}`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       json: { type: 'string' },
+      report: { type: 'string' },
       only: { type: 'string' },
       time: { type: 'string' },
       pyphi: { type: 'string' },
@@ -146,24 +166,47 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: --time must be a positive number of ms, got "${values.time}"\n`);
     process.exit(2);
   }
+  const info = machine();
   const rows: Row[] = [];
+  const curves: LoadCurve[] = [];
   for (const [name, suite] of Object.entries(SUITES)) {
     if (only !== undefined && !only.includes(name)) continue;
     // Progress on stderr, so that stdout stays the report.
     process.stderr.write(`bench: ${name}…\n`);
     const t0 = performance.now();
-    const suiteRows = await suite(time);
+    const out = await suite(time);
+    const suiteRows = Array.isArray(out) ? out : out.rows;
     rows.push(...suiteRows);
+    if (!Array.isArray(out)) curves.push(...out.curves);
     process.stderr.write(
       `bench: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s (${suiteRows.length} rows)\n`,
     );
   }
-  const info = machine();
   process.stdout.write(
     `${info.date} · ${info.cpu} × ${info.cores} · Node ${info.node}\n\n${markdown(rows)}\n`,
   );
-  if (values.json !== undefined)
-    writeFileSync(values.json, `${JSON.stringify({ machine: info, rows }, null, 2)}\n`);
+  const results: BenchResults = {
+    machine: info,
+    command: commandLine(),
+    rows,
+    ...(curves.length === 0 ? {} : { curves }),
+  };
+  // A full run records itself; a partial one only where asked.
+  const full = only === undefined;
+  const jsonFile = values.json ?? (full ? join(RESULTS_DIR, `${info.date.slice(0, 10)}.json`) : undefined);
+  const reportFile = values.report ?? (full ? REPORT_FILE : undefined);
+  if (jsonFile !== undefined) {
+    mkdirSync(dirname(jsonFile), { recursive: true });
+    writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+    process.stderr.write(`bench: wrote ${jsonFile}\n`);
+  }
+  if (reportFile !== undefined) {
+    const written = writeReport(results, {
+      reportFile,
+      ...(jsonFile === undefined ? {} : { resultsFile: jsonFile }),
+    });
+    for (const f of written) process.stderr.write(`bench: wrote ${f}\n`);
+  }
 }
 
 main().catch((err: unknown) => {
