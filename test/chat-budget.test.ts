@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { utcDay } from '../src/actors/router/budget.js';
 import { createJamey, DATABASE_FILE } from '../src/jamey.js';
 import { tempDir } from './fixtures/store.js';
 
@@ -89,4 +91,17 @@ test('spend over the daily budget is refused with 402, and the spend survives a 
   } finally {
     await second.close();
   }
+});
+
+test('utcDay (cached per day) agrees with toISOString for any instant, in any order of calls', () => {
+  const instant = fc.oneof(
+    fc.integer({ min: -62_198_755_200_000, max: 253_402_300_799_999 }), // years 0 to 9999
+    fc.integer({ min: 0, max: 4_102_444_800_000 }).map((ms) => ms - (ms % 86_400_000) - 1), // a day's last ms
+    fc.integer({ min: 0, max: 4_102_444_800_000 }).map((ms) => ms - (ms % 86_400_000)), // a day's first ms
+  );
+  fc.assert(
+    fc.property(fc.array(instant, { minLength: 1, maxLength: 20 }), (list) => {
+      for (const ms of list) assert.equal(utcDay(ms), new Date(ms).toISOString().slice(0, 10));
+    }),
+  );
 });

@@ -52,8 +52,16 @@ export function usageWriters(db: Db): Record<string, WriteHandler> {
 }
 
 /** "YYYY-MM-DD" of a wall-clock time, in UTC. */
+/** The last day formatted and the UTC milliseconds it spans: a request asks several times. */
+let dayCache = { from: 0, to: -1, day: '' };
+
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (ms >= dayCache.from && ms < dayCache.to) return dayCache.day;
+  const day = new Date(ms).toISOString().slice(0, 10);
+  const from = Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)));
+  // Date.UTC reads years 0–99 as 1900–1999, and years past 9999 format longer: such days are not cached.
+  if (ms >= from && ms < from + 86_400_000) dayCache = { from, to: from + 86_400_000, day };
+  return day;
 }
 
 interface Spend {
