@@ -51,6 +51,24 @@ describe('predict task', () => {
     );
   });
 
+  it('copies a shared live model in a worker: the copy scores as the model did, and stays put', async () => {
+    const model = new TextModel({ sizeBytes: 256 * 1024, shared: true });
+    assert.ok(model.buffer instanceof SharedArrayBuffer);
+    model.learn(prose.slice(0, 8000));
+    const copy = await pool.run<SharedArrayBuffer>(
+      { filename: PREDICT_TASK_FILE, name: 'copyModel', label: 'predict.copyModel' },
+      { model: model.buffer },
+    );
+    assert.ok(copy instanceof SharedArrayBuffer && copy !== model.buffer);
+    const frozen = new TextModel(copy, { readOnly: true });
+    const probe = prose.slice(8000, 9000);
+    const before = model.score(probe);
+    assert.deepEqual(frozen.score(probe), before);
+    model.learn(prose.slice(8000, 16_000));
+    assert.deepEqual(frozen.score(probe), before, 'learning after the copy does not reach it');
+    assert.notDeepEqual(model.score(probe), before);
+  });
+
   it('returns per-symbol surprisals when asked, summing to the total', async () => {
     const model = new TextModel({ sizeBytes: 256 * 1024 });
     model.learn(prose.slice(0, 3000));

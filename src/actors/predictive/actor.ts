@@ -274,7 +274,8 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
       // Entities on their way to the store after eviction: reloaded from here until the write commits.
       const evicting = new Map<string, EntityState>();
       const pendingWrites = new Set<Promise<unknown>>();
-      let global = new TextModel({ sizeBytes: o.globalModelBytes });
+      // Shared memory, so that the snapshot copy runs in the pool (publish).
+      let global = new TextModel({ sizeBytes: o.globalModelBytes, shared: true });
       let globalDirty = false;
       const stats: PredictiveStats = {
         snapshot: 0,
@@ -293,7 +294,7 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
         if (row !== undefined) {
           try {
             const packed = unpackModel(row.data);
-            const loaded = TextModel.deserialize(packed.text);
+            const loaded = TextModel.deserialize(packed.text, { shared: true });
             if (loaded.sizeBytes === global.sizeBytes) global = loaded;
             else log?.warn('predictive: saved global model has another size; starting afresh');
             combiner = SurpriseCombiner.fromJSON((packed.json as { surprise: SurpriseJson }).surprise);
@@ -307,7 +308,12 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
       let learnedSinceSnapshot = 0;
       let snapshotAt = clock.now();
 
-      function publish(force: boolean): void {
+      /**
+       * Publishes a new snapshot when enough was learned. The copy is a pool task: the caller awaits
+       * it, and since the actor handles one batch at a time nothing is learned until it is back.
+       * Should the pool fail, the copy is made here.
+       */
+      async function publish(force: boolean): Promise<void> {
         if (learnedSinceSnapshot === 0) return;
         if (
           !force &&
@@ -315,10 +321,21 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
           clock.now() - snapshotAt < o.snapshotEveryMs
         )
           return;
-        stats.snapshot++;
-        snapshot = { version: stats.snapshot, buffer: global.snapshot() };
+        const version = ++stats.snapshot;
         learnedSinceSnapshot = 0;
         snapshotAt = clock.now();
+        let buffer: SharedArrayBuffer;
+        try {
+          buffer = await pool.run<SharedArrayBuffer>(
+            { filename: PREDICT_TASK_FILE, name: 'copyModel', label: 'predict.copyModel' },
+            { model: global.buffer },
+            { deadlineMs: o.scoreDeadlineMs },
+          );
+        } catch (err) {
+          log?.warn('predictive: snapshot copied on the event loop, the pool failed', { err });
+          buffer = global.snapshot();
+        }
+        snapshot = { version, buffer };
       }
 
       function track(p: Promise<unknown>): void {
@@ -529,7 +546,7 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
       return {
         async receiveBatch(messages): Promise<ReadonlyArray<BatchResult<PredictiveReply>>> {
           const now = clock.now();
-          publish(false);
+          await publish(false);
           const results: Array<BatchResult<PredictiveReply> | undefined> = new Array(messages.length);
           const inputs: PredictInput[] = [];
           const at: number[] = [];
@@ -596,7 +613,7 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
                   };
                   break;
                 case 'snapshot':
-                  publish(true);
+                  await publish(true);
                   results[k] = { ok: true, value: snapshot };
                   break;
                 case 'flush':
@@ -610,7 +627,7 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
               results[k] = { ok: false, error };
             }
           }
-          publish(false);
+          await publish(false);
           stats.entitiesInMemory = entities.size;
           return results as Array<BatchResult<PredictiveReply>>;
         },

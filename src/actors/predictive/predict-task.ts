@@ -36,6 +36,20 @@ function wrap(buffer: SharedArrayBuffer): TextModel {
   return model;
 }
 
+/**
+ * A snapshot of a live model kept in a SharedArrayBuffer: the copy (16 MiB for the default global
+ * model, some milliseconds) is made here instead of on the event loop. The owner does not learn
+ * until the copy is back, so the snapshot is consistent.
+ */
+export const copyModel = defineTask(({ model }: { model: SharedArrayBuffer }): SharedArrayBuffer => {
+  if (!(model instanceof SharedArrayBuffer)) {
+    throw new JameyError('JAMEY_ERR_VALIDATION', 'model must be a SharedArrayBuffer');
+  }
+  const copy = new SharedArrayBuffer(model.byteLength);
+  new Uint8Array(copy).set(new Uint8Array(model));
+  return copy;
+});
+
 /** Scores each text against the frozen snapshot, in order. */
 export const scoreBatch = defineTask(({ model, texts, perSymbol }: ScoreBatchPayload): ScoredText[] => {
   if (!(model instanceof SharedArrayBuffer)) {

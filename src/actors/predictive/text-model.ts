@@ -113,6 +113,11 @@ export const TEXT_MODEL_DEFAULT_BYTES = 1024 * 1024;
 export interface TextModelOptions {
   /** Upper bound of the model's memory in bytes (the buffer's size). @default 1 MiB */
   sizeBytes?: number;
+  /**
+   * Keep the state in a SharedArrayBuffer, so that another thread can copy it (`copyModel` in
+   * predict-task.ts) while the owner waits instead of copying on its own thread. @default false
+   */
+  shared?: boolean;
 }
 
 export interface WrapOptions {
@@ -236,8 +241,9 @@ export class TextModel {
         throw new TypeError('text model buffer does not match its header');
       }
     } else {
-      layout = layoutFor((source as TextModelOptions | undefined)?.sizeBytes ?? TEXT_MODEL_DEFAULT_BYTES);
-      buffer = new ArrayBuffer(layout.total);
+      const o = source as TextModelOptions | undefined;
+      layout = layoutFor(o?.sizeBytes ?? TEXT_MODEL_DEFAULT_BYTES);
+      buffer = o?.shared === true ? new SharedArrayBuffer(layout.total) : new ArrayBuffer(layout.total);
     }
     this.buffer = buffer;
     this.readOnly = options.readOnly === true;
@@ -339,8 +345,8 @@ export class TextModel {
     return new Uint8Array(this.buffer).slice();
   }
 
-  static deserialize(bytes: Uint8Array, options: WrapOptions = {}): TextModel {
-    const copy = new ArrayBuffer(bytes.byteLength);
+  static deserialize(bytes: Uint8Array, options: WrapOptions & { shared?: boolean } = {}): TextModel {
+    const copy = options.shared === true ? new SharedArrayBuffer(bytes.byteLength) : new ArrayBuffer(bytes.byteLength);
     new Uint8Array(copy).set(bytes);
     return new TextModel(copy, options);
   }
