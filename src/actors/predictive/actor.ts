@@ -367,10 +367,25 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
         return save(entityScope(e.id), 'entity', e.text, entityJson(e));
       }
 
-      function flush(): Promise<unknown> {
+      /** The global model is saved from its snapshot, brought up to date first (see SavedModel). */
+      async function saveGlobal(): Promise<unknown> {
+        await publish(true);
+        if (store === undefined) return;
+        stats.saves++;
+        const args: SavedModel = {
+          scope: GLOBAL_SCOPE,
+          kind: 'global',
+          text: new Uint8Array(snapshot.buffer),
+          json: { surprise: combiner.toJSON() },
+          messages: global.learnedMessages,
+        };
+        return store.write('predictive.save', args);
+      }
+
+      async function flush(): Promise<unknown> {
         if (globalDirty) {
           globalDirty = false;
-          track(save(GLOBAL_SCOPE, 'global', global, { surprise: combiner.toJSON() }));
+          track(saveGlobal());
         }
         for (const e of entities.values()) if (e.dirty) track(saveEntity(e));
         return Promise.all([...pendingWrites]);

@@ -346,7 +346,8 @@ export class TextModel {
   }
 
   static deserialize(bytes: Uint8Array, options: WrapOptions & { shared?: boolean } = {}): TextModel {
-    const copy = options.shared === true ? new SharedArrayBuffer(bytes.byteLength) : new ArrayBuffer(bytes.byteLength);
+    const copy =
+      options.shared === true ? new SharedArrayBuffer(bytes.byteLength) : new ArrayBuffer(bytes.byteLength);
     new Uint8Array(copy).set(bytes);
     return new TextModel(copy, options);
   }
