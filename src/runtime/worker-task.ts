@@ -5,6 +5,10 @@
  * `JameyError` (after piscina `src/worker.ts`). Usable in any module loaded into a worker.
  */
 import { type ErrorCode, isErrorCode } from './errors.js';
+import { yieldToEventLoop } from './thread-priority.js';
+
+// Every pool task module imports this one: the pool's threads give way to the event loop.
+yieldToEventLoop();
 
 export type TaskResult<T> =
   | { ok: true; value: T }
