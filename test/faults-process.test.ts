@@ -265,3 +265,50 @@ test('SIGTERM drains: requests in flight finish with 200, new ones get 503, the 
     await up.close();
   }
 });
+
+test('SIGTERM with a request that never finishes: the drain stops at http.drainTimeoutMs and the process exits 0', async () => {
+  const up: ScriptedUpstream = await startScriptedUpstream();
+  const dataDir = join(tmp.dir, 'stuck');
+  try {
+    up.script(() => ({ hang: true }));
+    const svc = await spawnService(
+      dataDir,
+      {
+        ...BASE_CONFIG,
+        runtime: { ...BASE_CONFIG.runtime, http: { drainTimeoutMs: 300 }, shutdownTimeoutMs: 1_000 },
+        providers: [
+          {
+            name: 'stuck',
+            kind: 'openai',
+            baseUrl: `${up.url}/v1`,
+            apiKeyEnv: 'STUCK_KEY',
+            // Far longer than the drain: only the drain's own bound can end this request.
+            timeoutMs: 600_000,
+            models: [{ id: 'stuck-model', contextTokens: 16_000, pricePerMTokIn: 0, pricePerMTokOut: 0 }],
+          },
+        ],
+      },
+      { STUCK_KEY: 'sk-stuck' },
+    );
+    const stuck = fetch(`${svc.base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: headers(svc),
+      body: JSON.stringify({ model: 'stuck-model', messages: [{ role: 'user', content: 'never answered' }] }),
+    }).then(
+      (res) => `HTTP ${res.status}`,
+      (err: Error) => `failed: ${err.message}`,
+    );
+    const t0 = Date.now();
+    while (up.received < 1) {
+      if (Date.now() - t0 > 20_000) throw new Error('the request never reached the model');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    svc.child.kill('SIGTERM');
+    const { code } = await within(svc.exited, 30_000, 'the exit after SIGTERM');
+    assert.equal(code, 0, `a clean exit, not the hard shutdown timeout: ${svc.logs()}`);
+    assert.match(await within(stuck, 5_000, 'the end of the stuck request'), /failed|HTTP 5\d\d/);
+    assertIntact(join(dataDir, 'jamey.db'));
+  } finally {
+    await up.close();
+  }
+});
