@@ -129,6 +129,7 @@ test('a full disk gives 507 JAMEY_ERR_STORAGE_FULL, loses no acknowledged write 
     });
     assert.equal(search.status, 200, await search.text());
     assert.equal((await fetch(`${svc.base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${svc.base}/readyz`)).status, 200, 'reads are still served');
 
     // A checkpoint needs room in the database file: it fails with the code, and the writer lives on.
     await assert.rejects(svc.jamey.store.maintain(['checkpoint']), (err) =>
