@@ -22,7 +22,19 @@ import { type ServiceProcess, spawnService } from './fixtures/service-process.js
 import { tempDir } from './fixtures/store.js';
 
 const tmp = tempDir('jamey-faults-');
-after(() => tmp.cleanup());
+const started: ServiceProcess[] = [];
+after(() => {
+  // A test that failed half-way must not leave a service running.
+  for (const svc of started)
+    if (svc.child.exitCode === null && svc.child.signalCode === null) svc.child.kill('SIGKILL');
+  tmp.cleanup();
+});
+
+async function start(...args: Parameters<typeof spawnService>): Promise<ServiceProcess> {
+  const svc = await spawnService(...args);
+  started.push(svc);
+  return svc;
+}
 const unlimited = { rps: 1e6, burst: 1e6 };
 const BASE_CONFIG = {
   security: { rateLimit: { defaultLimit: unlimited }, preAuthIpLimit: unlimited },
@@ -117,7 +129,7 @@ test('SIGKILL under concurrent HTTP writes: after a restart every acknowledged m
   const file = join(dataDir, 'jamey.db');
   const acked: Acked[] = [];
   for (let round = 0; round < 3; round++) {
-    const svc = await spawnService(dataDir, BASE_CONFIG);
+    const svc = await start(dataDir, BASE_CONFIG);
     await assertAllThere(svc, acked);
     const before = acked.length;
     const { statuses } = await writeUntilKilled(svc, acked, 6, 30);
@@ -130,7 +142,7 @@ test('SIGKILL under concurrent HTTP writes: after a restart every acknowledged m
     );
     assertIntact(file);
   }
-  const svc = await spawnService(dataDir, BASE_CONFIG);
+  const svc = await start(dataDir, BASE_CONFIG);
   try {
     await assertAllThere(svc, acked);
   } finally {
@@ -195,7 +207,7 @@ test('SIGTERM drains: requests in flight finish with 200, new ones get 503, the 
           }
         : { delayMs: 500, body: completionBody(lastUserText(r.body)) },
     );
-    const svc = await spawnService(
+    const svc = await start(
       dataDir,
       {
         ...BASE_CONFIG,
@@ -271,7 +283,7 @@ test('SIGTERM with a request that never finishes: the drain stops at http.drainT
   const dataDir = join(tmp.dir, 'stuck');
   try {
     up.script(() => ({ hang: true }));
-    const svc = await spawnService(
+    const svc = await start(
       dataDir,
       {
         ...BASE_CONFIG,
