@@ -412,9 +412,17 @@ export function buildServer(runtime: Runtime, options: ServerOptions | readonly 
       closing = true;
       // Drain: in-flight requests finish; anything new (on a kept-alive or a new connection) gets
       // 503 + Connection: close, so a load balancer moves on. Then stop listening.
+      // Each wait ends when the last request does or at the deadline, whichever comes first: a
+      // request that never finishes (a hung upstream) must not hold the shutdown.
       const deadline = Date.now() + drainTimeoutMs;
       while (inFlight > 0 && Date.now() < deadline) {
-        await new Promise<void>((resolve) => idle.push(resolve));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, deadline - Date.now());
+          idle.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
       }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -116,6 +116,9 @@ export class OllamaProvider implements LlmProvider {
       throw this.#http.fail('bad-response', path, 'answered without a message', { status: 200 });
     }
     const wireCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as WireToolCall[]) : [];
+    if (wireCalls.some((call) => typeof call !== 'object' || call === null)) {
+      throw this.#http.fail('bad-response', path, 'answered with a malformed tool call', { status: 200 });
+    }
     const toolCalls: ToolCall[] = wireCalls.map((call, i) => ({
       id: toolCallId(call, i),
       type: 'function',
@@ -152,6 +155,9 @@ export class OllamaProvider implements LlmProvider {
               typeof message.content === 'string' && message.content.length > 0 ? message.content : undefined;
             let toolCalls: ToolCallDelta[] | undefined;
             if (Array.isArray(message.tool_calls) && message.tool_calls.length > 0) {
+              if (message.tool_calls.some((call) => typeof call !== 'object' || call === null)) {
+                throw http.fail('bad-response', path, 'streamed a malformed tool call', { status: 200 });
+              }
               // Ollama streams each tool call whole, so one delta carries all of its fields.
               toolCalls = (message.tool_calls as WireToolCall[]).map((call) => {
                 const index = toolCount++;

@@ -119,6 +119,9 @@ export class OpenAIProvider implements LlmProvider {
     }
     const content = typeof message.content === 'string' ? message.content : null;
     const toolCalls = Array.isArray(message.tool_calls) ? (message.tool_calls as ToolCall[]) : undefined;
+    if (toolCalls?.some((c) => !isToolCall(c))) {
+      throw this.#http.fail('bad-response', path, 'answered with a malformed tool call', { status: 200 });
+    }
     const result: ChatResult = {
       model: typeof body?.model === 'string' ? body.model : request.model,
       content,
@@ -157,6 +160,9 @@ export class OpenAIProvider implements LlmProvider {
             Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0
               ? (delta.tool_calls as ToolCallDelta[])
               : undefined;
+          if (toolCalls?.some((d) => !isToolCallDelta(d))) {
+            throw http.fail('bad-response', path, 'streamed a malformed tool call', { status: 200 });
+          }
           const out = deltaChunk(content, toolCalls);
           if (out !== undefined) yield out;
         }
@@ -221,6 +227,18 @@ export class OpenAIProvider implements LlmProvider {
     }
     return JSON.stringify(wire);
   }
+}
+
+/** What the chat layer reads of a tool call: an object whose `function` has a name. */
+function isToolCall(value: unknown): boolean {
+  const fn = (value as { function?: unknown } | null)?.function as { name?: unknown } | null | undefined;
+  return typeof value === 'object' && typeof fn === 'object' && fn !== null && typeof fn.name === 'string';
+}
+
+/** What the chat layer reads of a streamed tool-call piece: an object with its call's index. */
+function isToolCallDelta(value: unknown): boolean {
+  const index = (value as { index?: unknown } | null)?.index;
+  return typeof value === 'object' && Number.isInteger(index) && (index as number) >= 0;
 }
 
 function isNumberArray(value: unknown): value is number[] {
