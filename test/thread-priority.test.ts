@@ -25,6 +25,28 @@ test('a pool thread runs at nice +10 while the event loop keeps its priority', {
   assert.notEqual(tid, process.pid);
   assert.equal(niceOf(tid), niceOf(process.pid) + 10);
   const mainNice = niceOf(process.pid);
-  assert.equal(yieldToEventLoop(), undefined, 'the main thread is left alone');
+  assert.equal(yieldToEventLoop('pool'), undefined, 'the main thread is left alone');
   assert.equal(niceOf(process.pid), mainNice);
+});
+
+test('the store writer thread runs at nice +5', { skip: process.platform !== 'linux' }, async () => {
+  const { Store } = await import('../src/actors/store/store.js');
+  const { newSystem, tempDir } = await import('./fixtures/store.js');
+  const { readdirSync } = await import('node:fs');
+  const tmp = tempDir();
+  const before = new Set(readdirSync(`/proc/${process.pid}/task`));
+  const store = new Store({ file: `${tmp.dir}/t.db`, thread: { writers: {} } });
+  const system = newSystem();
+  store.register(system);
+  await system.start();
+  try {
+    const added = readdirSync(`/proc/${process.pid}/task`)
+      .filter((t) => !before.has(t))
+      .map(Number);
+    const nices = added.map(niceOf);
+    assert.ok(nices.includes(niceOf(process.pid) + 5), `a new thread at nice +5 (${nices.join(', ')})`);
+  } finally {
+    await system.close();
+    tmp.cleanup();
+  }
 });

@@ -8,7 +8,7 @@ import { type ErrorCode, isErrorCode } from './errors.js';
 import { yieldToEventLoop } from './thread-priority.js';
 
 // Every pool task module imports this one: the pool's threads give way to the event loop.
-yieldToEventLoop();
+yieldToEventLoop('pool');
 
 export type TaskResult<T> =
   | { ok: true; value: T }

@@ -15,6 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BatchResult } from '../../runtime/actor.js';
 import { isJameyError, type JameyError } from '../../runtime/errors.js';
+import { yieldToEventLoop } from '../../runtime/thread-priority.js';
 import { schemaVersion } from './migrations.js';
 import { sqliteError } from './sqlite-errors.js';
 import {
@@ -86,6 +87,8 @@ async function load<T>(ref: ModuleExport): Promise<T> {
 async function main(): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error('the store writer must run in a worker thread');
+  // The event loop comes first when both want a core (src/runtime/thread-priority.ts).
+  yieldToEventLoop('writer');
   const data = workerData as WriterThreadData;
   const writers: Record<string, WritersFactory> = {};
   const pruners: Record<string, Pruner> = {};
