@@ -5,7 +5,8 @@
  * path parameters and query strings, other methods and content types. A new route is fuzzed by
  * being in the table. Every answer is below 500 (but for the few 5xx a good request can get, listed
  * below), every refusal is a coded JSON error, and the service stays healthy and ready after each
- * route. fast-check prints the seed and path of a failure; `FUZZ_SEED=… FUZZ_PATH=…` replays it.
+ * route. fast-check prints the seed and path of a failure; `FUZZ_SEED=… FUZZ_PATH=…` replays it
+ * (see fixtures/http-fuzz.ts), and `FUZZ_SCALE=20` soaks.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

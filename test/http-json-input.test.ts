@@ -124,7 +124,9 @@ describe('body size', () => {
     assertRefused(answer, '/x', 'a 1 MiB body');
   });
 
-  test('after a refused chunked body the connection still serves the next request', async () => {
+  test('after a refused chunked body the connection still serves the next request', {
+    timeout: 60_000,
+  }, async () => {
     const port = Number(new URL(service.base).port);
     const socket = connect(port, '127.0.0.1');
     let received = '';
@@ -147,7 +149,9 @@ describe('body size', () => {
     assert.deepEqual(statuses, ['413', '200'], received.slice(0, 500));
   });
 
-  test('a client that goes away in the middle of its body is not a server error', async () => {
+  test('a client that goes away in the middle of its body is not a server error', {
+    timeout: 60_000,
+  }, async () => {
     // A bare server around readJson, so the test can wait for the reader's own outcome.
     let outcome: Promise<unknown> | undefined;
     let arrived!: () => void;

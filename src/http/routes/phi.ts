@@ -40,7 +40,8 @@ export const phiBodySchema = {
     state: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 1 } },
     nodes: { type: 'array', items: { type: 'integer', minimum: 0 } },
     complex: { type: 'boolean' },
-    deadlineMs: { type: 'number', exclusiveMinimum: 0, maximum: MAX_REQUEST_DEADLINE_MS },
+    // null, like leaving it out, is the longest deadline.
+    deadlineMs: { type: 'number', exclusiveMinimum: 0, maximum: MAX_REQUEST_DEADLINE_MS, nullable: true },
   },
   examples: [
     {
