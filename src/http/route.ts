@@ -3,6 +3,7 @@
  * routes/ and listing it in routes/index.ts. Patterns are literal segments and `:param` segments.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SchemaObject } from 'ajv';
 import type { Principal } from '../actors/security/index.js';
 import type { Runtime } from '../runtime/runtime.js';
 
@@ -39,6 +40,12 @@ export interface Route {
    * allows caching a POST (a search: a read with a body).
    */
   readonly cache?: { readonly namespace: string; readonly post?: boolean; readonly ttlMs?: number };
+  /**
+   * The JSON Schemas the handler validates its body and query string with, declared here too so
+   * that tools can read a route's input from the table (the input fuzzing derives bodies from them).
+   */
+  readonly body?: SchemaObject;
+  readonly query?: SchemaObject;
   /** Bounded label for metrics: the pattern, never the raw path. @default path */
   readonly name?: string;
   readonly handler: Handler;

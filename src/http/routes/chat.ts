@@ -165,6 +165,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/chat/completions',
+    body: chatCompletionSchema,
     scope: 'chat',
     handler: async (ctx) => {
       const raw = validateChat(await readJson(ctx.req)) as ChatCompletionBody & { messages: WireMessage[] };
@@ -218,6 +219,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/embeddings',
+    body: embeddingsSchema,
     scope: 'chat',
     handler: async (ctx) => {
       const body = validateEmbeddings(await readJson(ctx.req));

@@ -62,6 +62,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/conscience/evaluate',
+    body: evaluateSchema,
     scope: 'chat',
     handler: async (ctx) => {
       const body = validateEvaluate(await readJson(ctx.req));
@@ -88,6 +89,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/conscience/rules',
+    body: createRuleSchema,
     scope: 'admin',
     handler: async (ctx) => {
       const body = validateCreate(await readJson(ctx.req));
@@ -106,6 +108,7 @@ export default defineRoutes([
   {
     method: 'PUT',
     path: '/v1/conscience/rules/:name',
+    body: updateRuleSchema,
     scope: 'admin',
     handler: async (ctx) => {
       const name = ruleName(ctx.params);

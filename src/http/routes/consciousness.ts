@@ -133,6 +133,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/consciousness/process',
+    body: processSchema,
     scope: 'chat',
     handler: async ({ runtime, req }) => {
       const body = validateProcess(await readJson(req));

@@ -41,6 +41,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/keys',
+    body: createKeySchema,
     scope: 'admin',
     handler: async (ctx) => {
       const body = validateCreate(await readJson(ctx.req));
@@ -72,6 +73,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/keys/:id/rotate',
+    body: rotateKeySchema,
     scope: 'admin',
     handler: async (ctx) => {
       const hasBody =

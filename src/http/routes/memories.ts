@@ -49,6 +49,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/memories',
+    body: createMemorySchema,
     scope: 'memory:write',
     handler: async ({ runtime, req, res }) => {
       const body = validateCreate(await readJson(req));
@@ -68,6 +69,7 @@ export default defineRoutes([
   {
     method: 'GET',
     path: '/v1/memories',
+    query: listMemoriesSchema,
     scope: 'memory:read',
     cache: { namespace: 'memory' },
     handler: async ({ runtime, url }) => {
@@ -100,6 +102,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/memories/search',
+    body: searchMemoriesSchema,
     scope: 'memory:read',
     cache: { namespace: 'memory', post: true },
     handler: async ({ runtime, req }) => {

@@ -20,7 +20,54 @@ import type { Runtime } from '../../runtime/runtime.js';
 import { readJson } from '../body.js';
 import { defineRoutes } from '../route.js';
 
-const FIELDS = new Set(['tpm', 'cm', 'state', 'nodes', 'complex', 'deadlineMs']);
+/**
+ * The body's fields as a JSON Schema, for the route table. The checks themselves are
+ * `parsePhiBody`'s and the Φ service's, whose messages say more than a schema's would (the TPM's
+ * shape, an unreachable state).
+ */
+export const phiBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['tpm', 'state'],
+  properties: {
+    tpm: {
+      type: 'array',
+      minItems: 2,
+      maxItems: 4096,
+      items: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 } },
+    },
+    cm: { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 1 } } },
+    state: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 1 } },
+    nodes: { type: 'array', items: { type: 'integer', minimum: 0 } },
+    complex: { type: 'boolean' },
+    // null, like leaving it out, is the longest deadline.
+    deadlineMs: { type: 'number', exclusiveMinimum: 0, maximum: MAX_REQUEST_DEADLINE_MS, nullable: true },
+  },
+  examples: [
+    {
+      tpm: [
+        [0, 0, 0],
+        [0, 0, 1],
+        [1, 0, 1],
+        [1, 0, 0],
+        [1, 1, 0],
+        [1, 1, 1],
+        [1, 1, 1],
+        [1, 1, 0],
+      ],
+      cm: [
+        [0, 0, 1],
+        [1, 0, 1],
+        [1, 1, 0],
+      ],
+      state: [1, 0, 0],
+      nodes: [0, 1, 2],
+      complex: false,
+    },
+  ],
+} as const;
+
+const FIELDS = new Set(Object.keys(phiBodySchema.properties));
 
 interface Problem {
   path: string;
@@ -107,6 +154,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/phi',
+    body: phiBodySchema,
     // Compute-heavy (up to the pool's threads for 60 s): callers need a key. There is no compute
     // scope; 'chat' is the scope of the assistant's ordinary users.
     scope: 'chat',

@@ -22,6 +22,7 @@ export default defineRoutes([
   {
     method: 'POST',
     path: '/v1/predict',
+    body: predictSchema,
     scope: 'chat',
     handler: async ({ runtime, req }) => {
       const body = validate(await readJson(req));

@@ -116,6 +116,19 @@ export const chatCompletionSchema = {
     modalities: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'null' }] },
   },
   additionalProperties: false,
+  examples: [
+    { messages: [{ role: 'user', content: 'Hello, who are you?' }] },
+    {
+      messages: [
+        { role: 'system', content: 'Answer briefly.' },
+        { role: 'user', content: [{ type: 'text', text: 'What did I say about the cello?' }] },
+      ],
+      user: 'robin',
+      temperature: 0,
+      max_tokens: 64,
+    },
+    { messages: [{ role: 'user', content: 'Stream it.' }], stream: true },
+  ],
 } as const;
 
 export interface EmbeddingsBody {
