@@ -510,12 +510,14 @@ async function runLoad(
   service: ServiceProcess,
   mix: readonly Kind[],
   token: string,
+  signal: AbortSignal,
 ): Promise<Run> {
   const durationMs = args.minutes * 60_000;
   const options = mix.map((k) => loadOptions(k, service.base, token, args.rate, durationMs));
   await prime(mix, options);
   const t0 = performance.now();
-  const runs = options.map((o) => drive(o));
+  const runs = options.map((o) => drive(o, { signal }));
+  generatorRuns.push(...runs);
   const sampler = new Sampler(service, t0);
   const failures: string[] = [];
   let warmedUp = false;
@@ -574,21 +576,27 @@ function report(args: SoakArgs, p: SoakPolicy, run: Run, service: ServiceProcess
   };
 }
 
+/** Stops the load generators when this process is interrupted. */
+const generators = new AbortController();
+const generatorRuns: Promise<unknown>[] = [];
+
 async function soak(args: SoakArgs): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'jamey-soak-'));
   const upstream = await startUpstream();
   let service: ServiceProcess | undefined;
-  // Neither child may outlive this process, however it ends.
+  // No child may outlive this process, however it ends (an interrupted 30-minute run would leave
+  // its generators sending to a closed port for the rest of the half hour).
   process.once('exit', () => {
     upstream.child.kill('SIGKILL');
     service?.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   });
   try {
     const mix = kinds();
     const servicePolicy = policy(args.warmupMinutes, args.rate, mix);
     service = await startService(dir, upstream.url, servicePolicy, args.snapshots !== undefined);
     const token = await createKey(service.base, service.adminKey);
-    const run = await runLoad(args, service, mix, token);
+    const run = await runLoad(args, service, mix, token, generators.signal);
     const judged = judgeSoak({
       samples: run.sampler.samples,
       warmupMinutes: args.warmupMinutes,
@@ -632,6 +640,14 @@ try {
   process.stderr.write(`soak: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
   process.exit(2);
 }
+/** Interrupted: the generators are stopped (and their option files removed) before this process ends. */
+function interrupted(): void {
+  generators.abort();
+  setTimeout(() => process.exit(130), 5000).unref();
+  void Promise.allSettled(generatorRuns).then(() => process.exit(130));
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, interrupted);
 soak(args).then(
   (ok) => process.exit(ok ? 0 : 1),
   (err: unknown) => {
