@@ -183,6 +183,19 @@ test('bad input gets a coded error naming every field, and nothing is written', 
       .sort(),
     ['/content', '/entityId', '/layer', '/metadata', '/salience'],
   );
+  // Metadata nested past what JSON.stringify can walk is refused, not a crash of the actor.
+  let deep: Record<string, unknown> = {};
+  for (let i = 0; i < 100_000; i++) deep = { a: deep };
+  assert.deepEqual(
+    (await bad({ layer: 'working', content: 'x', metadata: deep })).map((d) => d.path),
+    ['/metadata'],
+  );
+  const cyclic: Record<string, unknown> = {};
+  cyclic['self'] = cyclic;
+  assert.deepEqual(
+    (await bad({ layer: 'working', content: 'x', metadata: cyclic })).map((d) => d.path),
+    ['/metadata'],
+  );
   await assert.rejects(m.memory.get('mem_nope'), (err) => isJameyError(err, 'JAMEY_ERR_NOT_FOUND'));
   await assert.rejects(m.memory.delete('mem_nope'), (err) => isJameyError(err, 'JAMEY_ERR_NOT_FOUND'));
   await assert.rejects(m.memory.list({ cursor: 'garbage' }), (err) =>

@@ -115,6 +115,37 @@ describe('predictive actor', () => {
     }
   });
 
+  it('snapshots published while scores are in flight reuse a few buffers', async () => {
+    const { runtime, client } = await start({ snapshotEveryMessages: 1, snapshotEveryMs: 86_400_000 });
+    try {
+      const asks: Array<Promise<PredictResult>> = [];
+      for (let round = 0; round < 60; round++) {
+        client.learn(`${SENTENCES[round % SENTENCES.length]} (round ${round})`);
+        // Each turn publishes what the one before learned, with other scores still in flight.
+        asks.push(client.score({ text: SENTENCES[round % SENTENCES.length]!, learn: false }));
+        if (round % 2 === 1) await asks[round - 1];
+      }
+      await Promise.all(asks);
+      const stats = await client.stats();
+      assert.ok(stats.snapshot >= 20, `published ${stats.snapshot} snapshots`);
+      assert.ok(
+        stats.snapshotBuffers <= 4,
+        `${stats.snapshotBuffers} buffers for ${stats.snapshot} snapshots`,
+      );
+      // A handed-out snapshot is never written again.
+      const held = await client.snapshot();
+      const bytes = new Uint8Array(held.buffer).slice();
+      for (let round = 0; round < 10; round++) {
+        client.learn(`more text ${round}`);
+        await client.score({ text: 'probe', learn: false });
+      }
+      assert.ok((await client.stats()).snapshot > held.version);
+      assert.deepEqual(new Uint8Array(held.buffer), bytes);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('an evicted entity is saved and reloaded with what it learned', async () => {
     const { runtime, client, actor } = await start({ maxEntities: 1 }, true);
     try {

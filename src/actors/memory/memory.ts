@@ -229,11 +229,24 @@ export function validateStoreInput(input: unknown): StoreInput {
   if (metadata !== undefined && metadata !== null) {
     if (typeof metadata !== 'object' || Array.isArray(metadata))
       problems.push({ path: '/metadata', problem: 'must be an object' });
-    else if (JSON.stringify(metadata).length > 16_384)
+    else if (jsonLength(metadata) > 16_384)
       problems.push({ path: '/metadata', problem: 'must be at most 16384 bytes as JSON' });
   }
   if (problems.length > 0) fail(problems);
   return input as StoreInput;
+}
+
+/**
+ * Length of a value as JSON; Infinity when it cannot be written (nested so deep that the encoder runs
+ * out of stack, or a cycle), so that such metadata is refused as too large instead of crashing the
+ * actor. The HTTP layer already refuses bodies nested past 64 levels; this guards library callers.
+ */
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value).length;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 export function validateRecallInput(input: unknown): RecallInput {

@@ -125,6 +125,8 @@ export interface PredictResult {
 
 export interface PredictiveStats {
   snapshot: number;
+  /** Snapshot buffers allocated since start (they are reused: this stays small). */
+  snapshotBuffers: number;
   learnedMessages: number;
   learnedBytes: number;
   entitiesInMemory: number;
@@ -279,6 +281,7 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
       let globalDirty = false;
       const stats: PredictiveStats = {
         snapshot: 0,
+        snapshotBuffers: 1,
         learnedMessages: 0,
         learnedBytes: 0,
         entitiesInMemory: 0,
@@ -305,6 +308,35 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
       }
       globalModel = global;
       let snapshot: SnapshotInfo = { version: stats.snapshot, buffer: global.snapshot() };
+
+      // Snapshot buffers are reused. A worker that has seen a SharedArrayBuffer keeps it until its own
+      // collector runs, and V8 does not count shared memory towards a worker's collection pressure
+      // (nodejs/node#34703): a new 16 MiB buffer per publish piled up in the workers by hundreds of
+      // MB. So a retired snapshot that no task reads any more (scoring, saving) is copied into at the
+      // next publish; one handed out through the `snapshot` message is never reused.
+      const readers = new Map<SharedArrayBuffer, number>();
+      const retired = new Set<SharedArrayBuffer>();
+      const handedOut = new WeakSet<SharedArrayBuffer>();
+      const spare: SharedArrayBuffer[] = [];
+      const recycle = (b: SharedArrayBuffer): void => {
+        if (!handedOut.has(b) && spare.length < 2 && b.byteLength === global.buffer.byteLength) spare.push(b);
+      };
+      const hold = (b: SharedArrayBuffer): void => {
+        readers.set(b, (readers.get(b) ?? 0) + 1);
+      };
+      const release = (b: SharedArrayBuffer): void => {
+        const n = (readers.get(b) ?? 1) - 1;
+        if (n > 0) {
+          readers.set(b, n);
+          return;
+        }
+        readers.delete(b);
+        if (retired.delete(b)) recycle(b);
+      };
+      const retire = (b: SharedArrayBuffer): void => {
+        if (readers.has(b)) retired.add(b);
+        else recycle(b);
+      };
       let learnedSinceSnapshot = 0;
       let snapshotAt = clock.now();
 
@@ -324,18 +356,27 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
         const version = ++stats.snapshot;
         learnedSinceSnapshot = 0;
         snapshotAt = clock.now();
+        let into = spare.pop();
+        if (into === undefined) {
+          into = new SharedArrayBuffer(global.buffer.byteLength);
+          stats.snapshotBuffers++;
+        }
         let buffer: SharedArrayBuffer;
         try {
           buffer = await pool.run<SharedArrayBuffer>(
             { filename: PREDICT_TASK_FILE, name: 'copyModel', label: 'predict.copyModel' },
-            { model: global.buffer },
+            { model: global.buffer, into },
             { deadlineMs: o.scoreDeadlineMs },
           );
         } catch (err) {
           log?.warn('predictive: snapshot copied on the event loop, the pool failed', { err });
+          // The task may still be writing `into` (a deadline passed): it is not reused.
           buffer = global.snapshot();
+          stats.snapshotBuffers++;
         }
+        const old = snapshot.buffer;
         snapshot = { version, buffer };
+        retire(old);
       }
 
       function track(p: Promise<unknown>): void {
@@ -379,7 +420,10 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
           json: { surprise: combiner.toJSON() },
           messages: global.learnedMessages,
         };
-        return store.write('predictive.save', args);
+        // The writer thread reads the buffer until the write commits.
+        const b = snapshot.buffer;
+        hold(b);
+        return store.write('predictive.save', args).finally(() => release(b));
       }
 
       async function flush(): Promise<unknown> {
@@ -522,13 +566,16 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
         const snap = snapshot;
         const payload: ScoreBatchPayload = { model: snap.buffer, texts: inputs.map((i) => i.text) };
         stats.poolTasks++;
-        const task = pool.run<ScoredText[]>(
-          { filename: PREDICT_TASK_FILE, name: 'scoreBatch', label: 'predict.scoreBatch' },
-          payload,
-          {
-            deadlineMs: o.scoreDeadlineMs,
-          },
-        );
+        hold(snap.buffer);
+        const task = pool
+          .run<ScoredText[]>(
+            { filename: PREDICT_TASK_FILE, name: 'scoreBatch', label: 'predict.scoreBatch' },
+            payload,
+            {
+              deadlineMs: o.scoreDeadlineMs,
+            },
+          )
+          .finally(() => release(snap.buffer));
         const embeddings: Array<ArrayLike<number> | undefined> = inputs.map((i) => i.embedding);
         const toEmbed: number[] = [];
         if (embed !== undefined) {
@@ -629,6 +676,7 @@ export function createPredictiveActor(deps: PredictiveDeps): PredictiveActor {
                   break;
                 case 'snapshot':
                   await publish(true);
+                  handedOut.add(snapshot.buffer);
                   results[k] = { ok: true, value: snapshot };
                   break;
                 case 'flush':

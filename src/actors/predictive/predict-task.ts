@@ -41,14 +41,23 @@ function wrap(buffer: SharedArrayBuffer): TextModel {
  * model, some milliseconds) is made here instead of on the event loop. The owner does not learn
  * until the copy is back, so the snapshot is consistent.
  */
-export const copyModel = defineTask(({ model }: { model: SharedArrayBuffer }): SharedArrayBuffer => {
-  if (!(model instanceof SharedArrayBuffer)) {
-    throw new JameyError('JAMEY_ERR_VALIDATION', 'model must be a SharedArrayBuffer');
-  }
-  const copy = new SharedArrayBuffer(model.byteLength);
-  new Uint8Array(copy).set(new Uint8Array(model));
-  return copy;
-});
+export const copyModel = defineTask(
+  ({ model, into }: { model: SharedArrayBuffer; into?: SharedArrayBuffer }): SharedArrayBuffer => {
+    if (!(model instanceof SharedArrayBuffer)) {
+      throw new JameyError('JAMEY_ERR_VALIDATION', 'model must be a SharedArrayBuffer');
+    }
+    if (
+      into !== undefined &&
+      (!(into instanceof SharedArrayBuffer) || into.byteLength !== model.byteLength)
+    ) {
+      throw new JameyError('JAMEY_ERR_VALIDATION', "into must be a SharedArrayBuffer of the model's size");
+    }
+    // Into a retired snapshot when there is one: see the actor's snapshot buffers.
+    const copy = into ?? new SharedArrayBuffer(model.byteLength);
+    new Uint8Array(copy).set(new Uint8Array(model));
+    return copy;
+  },
+);
 
 /** Scores each text against the frozen snapshot, in order. */
 export const scoreBatch = defineTask(({ model, texts, perSymbol }: ScoreBatchPayload): ScoredText[] => {
