@@ -40,6 +40,19 @@ export async function startUpstream(): Promise<{ url: string; child: ChildProces
   return { url, child };
 }
 
+/** The fake upstream as a configured provider: model `up`, served upstream as `gpt-up`. */
+export function upstreamProvider(url: string, connections: number) {
+  return {
+    name: 'upstream',
+    kind: 'openai' as const,
+    baseUrl: `${url}/v1`,
+    connections,
+    models: [
+      { id: 'up', upstream: 'gpt-up', contextTokens: 128_000, pricePerMTokIn: 0.15, pricePerMTokOut: 0.6 },
+    ],
+  };
+}
+
 const QUESTION = 'Summarise the plot of a short story about a lighthouse keeper.';
 
 interface Round {
@@ -76,23 +89,7 @@ export async function chat(time?: number): Promise<Row[]> {
       security: { preAuthIpLimit: unlimited, ddos: { maxConnectionsPerIp: 1024 } },
       llm: {
         env: {},
-        providers: [
-          {
-            name: 'upstream',
-            kind: 'openai',
-            baseUrl: `${upstream.url}/v1`,
-            connections: 64,
-            models: [
-              {
-                id: 'up',
-                upstream: 'gpt-up',
-                contextTokens: 128_000,
-                pricePerMTokIn: 0.15,
-                pricePerMTokOut: 0.6,
-              },
-            ],
-          },
-        ],
+        providers: [upstreamProvider(upstream.url, 64)],
       },
     },
   );

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Machine, Row } from './lib.js';
 import { type LoadCurve, statusSummary } from './load/saturation.js';
+import type { SoakSample } from './soak-verdict.js';
 import { type ChartSeries, lineChart, PALETTE } from './svg.js';
 
 /** What `npm run bench` writes: the machine, the command, the rows, and the load ladder's steps. */
@@ -27,14 +28,6 @@ export interface BenchResults {
   rows: Row[];
   /** The load suite's ladders, one per endpoint. */
   curves?: LoadCurve[];
-}
-
-export interface SoakSample {
-  tMin: number;
-  rssMB: number;
-  heapMB: number;
-  fds: number;
-  mailboxMax: number;
 }
 
 /** What the soak run (bench/soak.ts) writes to `bench/results/soak-YYYY-MM-DD.json`. */

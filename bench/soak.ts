@@ -28,6 +28,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BASIC_NETWORK } from '../test/fixtures/iit/basic-network.js';
+import { startUpstream, upstreamProvider } from './chat.js';
 import { machine } from './lib.js';
 import { drive } from './load/drive.js';
 import { GcTrace } from './load/gc-trace.js';
@@ -44,7 +45,6 @@ import {
 } from './soak-verdict.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
-const UPSTREAM = fileURLToPath(new URL('./load/upstream.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const MB = 2 ** 20;
 const ENTITIES = 16;
@@ -125,13 +125,6 @@ function awaitLine(child: ChildProcess, lines: Interface, pattern: RegExp): Prom
   });
 }
 
-async function startUpstream(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const url = await awaitLine(child, lines, /^(http:\/\/\S+)$/);
-  return { url, child };
-}
-
 interface ServiceProcess {
   child: ChildProcess;
   base: string;
@@ -174,23 +167,7 @@ function policy(warmupMinutes: number, rate: number, mix: readonly Kind[]): Soak
 function serviceConfig(upstreamUrl: string, p: SoakPolicy): object {
   const unlimited = { rps: 1e6, burst: 1e6 };
   return {
-    providers: [
-      {
-        name: 'upstream',
-        kind: 'openai',
-        baseUrl: `${upstreamUrl}/v1`,
-        connections: 16,
-        models: [
-          {
-            id: 'up',
-            upstream: 'gpt-up',
-            contextTokens: 128_000,
-            pricePerMTokIn: 0.15,
-            pricePerMTokOut: 0.6,
-          },
-        ],
-      },
-    ],
+    providers: [upstreamProvider(upstreamUrl, 16)],
     security: { preAuthIpLimit: unlimited, ddos: { maxConnectionsPerIp: 1024 } },
     llm: { chat: { episodes: 'none' } },
     memory: { shortTermTtlMs: p.shortTermTtlMs, consolidationIntervalMs: p.consolidationIntervalMs },

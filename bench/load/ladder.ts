@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createJamey, type Jamey } from '../../src/jamey.js';
 import { BASIC_NETWORK } from '../../test/fixtures/iit/basic-network.js';
-import { startUpstream } from '../chat.js';
+import { startUpstream, upstreamProvider } from '../chat.js';
 import type { Row } from '../lib.js';
 import { corpus } from '../memory.js';
 import { drive } from './drive.js';
@@ -122,23 +122,7 @@ async function startService(dir: string, upstreamUrl: string): Promise<Jamey> {
       security: { preAuthIpLimit: unlimited, ddos: { maxConnectionsPerIp: 4096 } },
       llm: {
         env: {},
-        providers: [
-          {
-            name: 'upstream',
-            kind: 'openai',
-            baseUrl: `${upstreamUrl}/v1`,
-            connections: 64,
-            models: [
-              {
-                id: 'up',
-                upstream: 'gpt-up',
-                contextTokens: 128_000,
-                pricePerMTokIn: 0.15,
-                pricePerMTokOut: 0.6,
-              },
-            ],
-          },
-        ],
+        providers: [upstreamProvider(upstreamUrl, 64)],
       },
     },
   );
